@@ -1,0 +1,240 @@
+//! Parquet output. Each table is a folder of part files under the output directory; every part
+//! file of a table has the same schema, failed runs included, and carries `run_id` and the grid
+//! coordinates as typed columns. The schema of a table is whatever [`batch`] declares: building
+//! a batch of zero records gives it, so there is one schema source.
+//!
+//! A part file is written under a hidden name (`.part-….parquet.tmp`, which readers skip),
+//! fsynced, then renamed into place, so the folder only ever holds complete files. Footer
+//! metadata carries the sweep file, its hash, the engine version and the git commit.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::grid::RunSpec;
+use crate::record::{RunRecord, StageSpectrum};
+
+/// The tables of a sweep's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Runs,
+    Spectra,
+    Eigenvalues,
+    History,
+}
+
+impl Table {
+    pub const ALL: [Table; 4] = [Table::Runs, Table::Spectra, Table::Eigenvalues, Table::History];
+
+    /// The folder name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Runs => "runs",
+            Table::Spectra => "spectra",
+            Table::Eigenvalues => "eigenvalues",
+            Table::History => "history",
+        }
+    }
+
+    /// The table's schema.
+    pub fn schema(self) -> SchemaRef {
+        batch(self, &[], &Provenance::default()).schema()
+    }
+}
+
+/// Where results came from; written into every file.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub sweep_text: String,
+    pub sweep_hash: String,
+    pub engine_version: String,
+    pub git_commit: Option<String>,
+}
+
+/// Columns under construction; each call appends one named column.
+#[derive(Default)]
+struct Columns {
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+}
+
+impl Columns {
+    fn push(&mut self, name: &str, nullable: bool, array: ArrayRef) {
+        self.fields.push(Field::new(name, array.data_type().clone(), nullable));
+        self.arrays.push(array);
+    }
+    fn str<'a>(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<&'a str>>) {
+        let mut b = StringBuilder::new();
+        values.for_each(|v| b.append_option(v));
+        self.push(name, nullable, Arc::new(b.finish()));
+    }
+    fn int(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<i64>>) {
+        let mut b = Int64Builder::new();
+        values.for_each(|v| b.append_option(v));
+        self.push(name, nullable, Arc::new(b.finish()));
+    }
+    fn float(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<f64>>) {
+        let mut b = Float64Builder::new();
+        values.for_each(|v| b.append_option(v));
+        self.push(name, nullable, Arc::new(b.finish()));
+    }
+    #[allow(dead_code)]
+    fn boolean(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<bool>>) {
+        let mut b = BooleanBuilder::new();
+        values.for_each(|v| b.append_option(v));
+        self.push(name, nullable, Arc::new(b.finish()));
+    }
+    /// `run_id` and the six grid coordinates, one row per item.
+    fn coordinates<'a>(&mut self, specs: impl Iterator<Item = &'a RunSpec> + Clone) {
+        let ids: Vec<String> = specs.clone().map(|s| s.id.to_string()).collect();
+        self.str("run_id", false, ids.iter().map(|s| Some(s.as_str())));
+        self.str("task", false, specs.clone().map(|s| Some(s.task.name())));
+        self.int("n", false, specs.clone().map(|s| Some(s.n as i64)));
+        self.float("exc_frac", true, specs.clone().map(|s| s.exc_frac));
+        self.str("init", false, specs.clone().map(|s| Some(s.init.name())));
+        self.str("constraint", false, specs.clone().map(|s| Some(s.constraint.name())));
+        self.int("seed", false, specs.map(|s| Some(s.seed as i64)));
+    }
+    fn finish(self) -> RecordBatch {
+        let schema = Arc::new(Schema::new(self.fields));
+        RecordBatch::try_new(schema, self.arrays).expect("columns of equal length and declared types")
+    }
+}
+
+/// The rows of `table` for `records`.
+pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBatch {
+    let mut c = Columns::default();
+    match table {
+        Table::Runs => runs_columns(&mut c, records, prov),
+        Table::Spectra => {
+            let rows: Vec<(&RunSpec, &StageSpectrum)> = records.iter().flat_map(|r| r.spectra.iter().map(move |s| (&r.spec, s))).collect();
+            c.coordinates(rows.iter().map(|r| r.0));
+            c.str("stage", false, rows.iter().map(|r| Some(r.1.stage.name())));
+            c.float("spectral_radius", false, rows.iter().map(|r| Some(r.1.radii.spectral_radius)));
+            c.float("ref_radius_outer", true, rows.iter().map(|r| r.1.radii.outer));
+            c.float("ref_radius_inner", false, rows.iter().map(|r| Some(r.1.radii.inner)));
+        }
+        Table::Eigenvalues => {
+            let rows: Vec<_> = records
+                .iter()
+                .flat_map(|r| r.spectra.iter().flat_map(move |s| s.eigenvalues.iter().enumerate().map(move |(k, e)| (&r.spec, s.stage, k, e))))
+                .collect();
+            c.coordinates(rows.iter().map(|r| r.0));
+            c.str("stage", false, rows.iter().map(|r| Some(r.1.name())));
+            c.int("index", false, rows.iter().map(|r| Some(r.2 as i64)));
+            c.float("re", false, rows.iter().map(|r| Some(r.3.re)));
+            c.float("im", false, rows.iter().map(|r| Some(r.3.im)));
+            c.float("modulus", false, rows.iter().map(|r| Some(r.3.modulus())));
+        }
+        Table::History => {
+            let rows: Vec<_> = records.iter().flat_map(|r| r.history.iter().enumerate().map(move |(k, l)| (&r.spec, k, *l))).collect();
+            c.coordinates(rows.iter().map(|r| r.0));
+            c.int("epoch", false, rows.iter().map(|r| Some(r.1 as i64 + 1)));
+            c.float("loss", false, rows.iter().map(|r| Some(r.2)));
+        }
+    }
+    c.finish()
+}
+
+fn runs_columns(c: &mut Columns, records: &[RunRecord], prov: &Provenance) {
+    let r = || records.iter();
+    c.coordinates(r().map(|r| &r.spec));
+    c.str("status", false, r().map(|r| Some(r.status.name())));
+    c.str("error", true, r().map(|r| r.error.as_deref()));
+    c.str("stop_reason", true, r().map(|r| r.stop_reason.map(|s| s.name())));
+    c.int("epochs", false, r().map(|r| Some(r.epochs as i64)));
+    c.int("steps", false, r().map(|r| Some(r.steps as i64)));
+    c.float("final_loss", true, r().map(|r| r.final_loss));
+    c.float("accuracy", true, r().map(|r| r.accuracy));
+    c.float("test_loss", true, r().map(|r| r.test_loss));
+    c.float("train_seconds", false, r().map(|r| Some(r.train_seconds)));
+    c.str("engine_version", false, r().map(|_| Some(prov.engine_version.as_str())));
+    c.str("sweep_hash", false, r().map(|_| Some(prov.sweep_hash.as_str())));
+}
+
+/// Writes part files into the table folders of one output directory.
+pub struct PartWriter {
+    root: PathBuf,
+    /// Unique to this writer, so concurrent processes never collide on a file name.
+    token: String,
+    seq: u64,
+    props: WriterProperties,
+}
+
+impl PartWriter {
+    /// Creates the table folders under `root`.
+    pub fn create(root: &Path, token: String, prov: &Provenance) -> io::Result<PartWriter> {
+        for table in Table::ALL {
+            fs::create_dir_all(root.join(table.name()))?;
+        }
+        let mut meta = vec![
+            KeyValue::new("dalesweep.sweep_toml".into(), prov.sweep_text.clone()),
+            KeyValue::new("dalesweep.sweep_hash".into(), prov.sweep_hash.clone()),
+            KeyValue::new("dalesweep.engine_version".into(), prov.engine_version.clone()),
+        ];
+        if let Some(commit) = &prov.git_commit {
+            meta.push(KeyValue::new("dalesweep.git_commit".into(), commit.clone()));
+        }
+        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_key_value_metadata(Some(meta)).build();
+        Ok(PartWriter { root: root.to_path_buf(), token, seq: 0, props })
+    }
+
+    /// Writes one part file per table holding `records`.
+    pub fn write(&mut self, records: &[RunRecord], prov: &Provenance) -> io::Result<()> {
+        self.seq += 1;
+        for table in Table::ALL {
+            let dir = self.root.join(table.name());
+            let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
+            write_atomically(&dir, &name, &batch(table, records, prov), self.props.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `batch` to `dir/.name.tmp`, fsyncs it, renames it to `dir/name` and fsyncs `dir`.
+fn write_atomically(dir: &Path, name: &str, batch: &RecordBatch, props: WriterProperties) -> io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let result = (|| {
+        let file = File::create(&tmp)?;
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io::Error::other)?;
+        writer.write(batch).map_err(io::Error::other)?;
+        let file = writer.into_inner().map_err(io::Error::other)?;
+        file.sync_all()?;
+        fs::rename(&tmp, dir.join(name))?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_are_pinned() {
+        let describe = |t: Table| -> Vec<String> {
+            t.schema().fields().iter().map(|f| format!("{}:{}{}", f.name(), f.data_type(), if f.is_nullable() { "?" } else { "" })).collect()
+        };
+        let coords = "run_id:Utf8 task:Utf8 n:Int64 exc_frac:Float64? init:Utf8 constraint:Utf8 seed:Int64";
+        let tail = |s: &str| format!("{coords} {s}");
+        assert_eq!(
+            describe(Table::Runs).join(" "),
+            tail("status:Utf8 error:Utf8? stop_reason:Utf8? epochs:Int64 steps:Int64 final_loss:Float64? accuracy:Float64? test_loss:Float64? train_seconds:Float64 engine_version:Utf8 sweep_hash:Utf8")
+        );
+        assert_eq!(describe(Table::Spectra).join(" "), tail("stage:Utf8 spectral_radius:Float64 ref_radius_outer:Float64? ref_radius_inner:Float64"));
+        assert_eq!(describe(Table::Eigenvalues).join(" "), tail("stage:Utf8 index:Int64 re:Float64 im:Float64 modulus:Float64"));
+        assert_eq!(describe(Table::History).join(" "), tail("epoch:Int64 loss:Float64"));
+    }
+}
