@@ -14,13 +14,16 @@ fn eig(c: &mut Criterion) {
     set_blas_threads(1);
     let mut group = c.benchmark_group("eig");
     group.sample_size(10);
-    for n in [500usize] {
+    {
+        let n = 500usize;
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let initial: Params<f64> = initial_params(n, InitKind::Normal, 1.0, &mut rng);
         let mut projected = initial.clone();
         let (w_in, w_rec) = projected.w_in_rec_mut();
         SignRule::new(Constraint::Dale, n, Some(0.8)).project(w_in, w_rec);
-        group.bench_with_input(BenchmarkId::new("one_stage", n), &n, |bench, &n| bench.iter(|| reference_radii(&eigenvalues(initial.w_rec(), n).unwrap())));
+        group.bench_with_input(BenchmarkId::new("one_stage", n), &n, |bench, &n| {
+            bench.iter(|| reference_radii(&eigenvalues(initial.w_rec(), n).unwrap()))
+        });
         group.bench_with_input(BenchmarkId::new("three_stages", n), &n, |bench, &n| {
             bench.iter(|| {
                 for w in [initial.w_rec(), projected.w_rec(), projected.w_rec()] {
@@ -29,7 +32,7 @@ fn eig(c: &mut Criterion) {
                     reference_radii(&eigenvalues(&w, n).unwrap());
                 }
             })
-        })
+        });
     }
     group.finish();
 }

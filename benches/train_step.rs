@@ -24,7 +24,21 @@ fn sgemm_1024(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgemm");
     group.throughput(Throughput::Elements(2 * (n * n * n) as u64));
     group.sample_size(20);
-    group.bench_function("1024", |bench| bench.iter(|| f32::gemm(n, n, n, 1.0, Mat::new(&a, n), Mat::new(&b, n), 0.0, &mut out, n)));
+    group.bench_function("1024", |bench| {
+        bench.iter(|| {
+            f32::gemm(
+                n,
+                n,
+                n,
+                1.0,
+                Mat::new(&a, n),
+                Mat::new(&b, n),
+                0.0,
+                &mut out,
+                n,
+            )
+        })
+    });
     group.finish();
 }
 
@@ -40,9 +54,13 @@ fn train_step(c: &mut Criterion) {
         let trials: Vec<Trial> = task.draw_many(&mut rng, BATCH);
         let picked: Vec<&Trial> = trials.iter().collect();
         let mut stepper = Stepper::new(task, n, BATCH);
-        group.throughput(Throughput::Elements((6 * task.steps() * BATCH * n * n) as u64));
+        group.throughput(Throughput::Elements(
+            (6 * task.steps() * BATCH * n * n) as u64,
+        ));
         group.sample_size(if n >= 200 { 10 } else { 20 });
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |bench, _| bench.iter(|| stepper.step(&settings, &rule, &mut params, &picked)));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |bench, _| {
+            bench.iter(|| stepper.step(&settings, &rule, &mut params, &picked))
+        });
     }
     group.finish();
 }

@@ -75,13 +75,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", plan_text(&sweep));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { sweep, out, threads, progress_every } => {
+        Command::Run {
+            sweep,
+            out,
+            threads,
+            progress_every,
+        } => {
             let (sweep, source) = load(sweep.as_deref())?;
             if !(progress_every > 0.0 && progress_every.is_finite()) {
-                anyhow::bail!("--progress-every {progress_every} must be a positive number of seconds");
+                anyhow::bail!(
+                    "--progress-every {progress_every} must be a positive number of seconds"
+                );
             }
             let out = out.unwrap_or_else(|| Path::new("results").join(&sweep.name));
-            let opts = RunOptions { out, threads: threads.unwrap_or(0), progress_every: Duration::from_secs_f64(progress_every) };
+            let opts = RunOptions {
+                out,
+                threads: threads.unwrap_or(0),
+                progress_every: Duration::from_secs_f64(progress_every),
+            };
             let summary = run_sweep(&sweep, &source, &opts)?;
             eprintln!(
                 "{}: {} runs, {} ok, {} diverged, {} failed; tables in {}",
@@ -92,7 +103,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.failed,
                 opts.out.display()
             );
-            Ok(if summary.all_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if summary.all_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
@@ -101,7 +116,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn plan_text(sweep: &Sweep) -> String {
     let runs = expand(sweep);
     let mut out = format!("{} runs in sweep {}\n", runs.len(), sweep.name);
-    out += &format!("{:<16}  {:<8}  {:<13}  {:<10}  {:>5}  {:>8}  {:>4}\n", "run_id", "task", "constraint", "init", "n", "exc_frac", "seed");
+    out += &format!(
+        "{:<16}  {:<8}  {:<13}  {:<10}  {:>5}  {:>8}  {:>4}\n",
+        "run_id", "task", "constraint", "init", "n", "exc_frac", "seed"
+    );
     for r in &runs {
         out += &format!(
             "{:<16}  {:<8}  {:<13}  {:<10}  {:>5}  {:>8}  {:>4}\n",

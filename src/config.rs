@@ -38,7 +38,10 @@ impl SweepSource {
 
     /// The embedded default sweep.
     pub fn default_sweep() -> SweepSource {
-        SweepSource { origin: "<default>".into(), text: DEFAULT_SWEEP.into() }
+        SweepSource {
+            origin: "<default>".into(),
+            text: DEFAULT_SWEEP.into(),
+        }
     }
 
     /// SHA-256 of the file's bytes, in hex.
@@ -65,8 +68,13 @@ pub struct Sweep {
     pub grid: Grid,
     pub train: TrainSettings,
     pub analysis: AnalysisSettings,
-    _checked: (),
+    /// Only [`parse`] makes one: a `Sweep` has passed every check.
+    #[allow(dead_code)]
+    checked: Checked,
 }
+
+#[derive(Clone, Debug)]
+struct Checked;
 
 /// The checked grid axes, in the order the file gives them.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,19 +151,45 @@ pub fn parse(src: &SweepSource) -> Result<Sweep, ConfigError> {
     let raw: RawFile = toml::from_str(&src.text).map_err(|e| at.toml_error(&e))?;
     let train = check_train(&at, &raw.train)?;
     let analysis = AnalysisSettings {
-        mask_threshold: float(&at, "analysis.mask_threshold", raw.analysis.mask_threshold.as_ref(), 1e-4, |x| x >= 0.0, "must be >= 0 (0 turns masking off)")?,
+        mask_threshold: float(
+            &at,
+            "analysis.mask_threshold",
+            raw.analysis.mask_threshold.as_ref(),
+            1e-4,
+            |x| x >= 0.0,
+            "must be >= 0 (0 turns masking off)",
+        )?,
     };
     let grid = check_grid(&at, &raw.grid)?;
     let name = raw.sweep.name.get_ref().trim().to_string();
     if name.is_empty() || name.contains(['/', '\\']) {
-        return Err(at.bad(raw.sweep.name.span(), "sweep.name", format!("{:?}", name), "must be a non-empty name without slashes"));
+        return Err(at.bad(
+            raw.sweep.name.span(),
+            "sweep.name",
+            format!("{:?}", name),
+            "must be a non-empty name without slashes",
+        ));
     }
     let master_seed = match &raw.sweep.seed {
         None => 0,
         Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
-        Some(s) => return Err(at.bad(s.span(), "sweep.seed", s.get_ref(), "must be a non-negative integer")),
+        Some(s) => {
+            return Err(at.bad(
+                s.span(),
+                "sweep.seed",
+                s.get_ref(),
+                "must be a non-negative integer",
+            ))
+        }
     };
-    Ok(Sweep { name, master_seed, grid, train, analysis, _checked: () })
+    Ok(Sweep {
+        name,
+        master_seed,
+        grid,
+        train,
+        analysis,
+        checked: Checked,
+    })
 }
 
 struct Locator<'a> {
@@ -171,9 +205,18 @@ impl Locator<'_> {
         (line, col)
     }
 
-    fn bad(&self, span: Range<usize>, key: &str, value: impl Display, allowed: &str) -> ConfigError {
+    fn bad(
+        &self,
+        span: Range<usize>,
+        key: &str,
+        value: impl Display,
+        allowed: &str,
+    ) -> ConfigError {
         let (line, col) = self.line_col(span.start);
-        ConfigError(format!("{}:{line}:{col}: {key} = {value} {allowed}", self.src.origin))
+        ConfigError(format!(
+            "{}:{line}:{col}: {key} = {value} {allowed}",
+            self.src.origin
+        ))
     }
 
     fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
@@ -181,19 +224,36 @@ impl Locator<'_> {
             return ConfigError(format!("{}: {}", self.src.origin, e.message()));
         };
         let (line, col) = self.line_col(span.start);
-        let key = self.key_path_at(span.start).map(|k| format!("{k}: ")).unwrap_or_default();
-        ConfigError(format!("{}:{line}:{col}: {key}{}\n{e}", self.src.origin, e.message().trim_end()))
+        let key = self
+            .key_path_at(span.start)
+            .map(|k| format!("{k}: "))
+            .unwrap_or_default();
+        ConfigError(format!(
+            "{}:{line}:{col}: {key}{}\n{e}",
+            self.src.origin,
+            e.message().trim_end()
+        ))
     }
 
     /// The dotted key of the `key = value` line holding `offset`, under its `[table]` header.
     fn key_path_at(&self, offset: usize) -> Option<String> {
         let text = &self.src.text[..offset.min(self.src.text.len())];
         let line_start = text.rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.src.text[line_start..].find('\n').map_or(self.src.text.len(), |i| line_start + i);
+        let line_end = self.src.text[line_start..]
+            .find('\n')
+            .map_or(self.src.text.len(), |i| line_start + i);
         let line = self.src.text[line_start..line_end].trim();
-        let table = text[..line_start].lines().rev().map(str::trim).find(|l| l.starts_with('['));
+        let table = text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('['));
         let table = table.map(|t| t.trim_matches(|c| c == '[' || c == ']').trim());
-        let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !line.starts_with('['));
+        let key = line
+            .split('=')
+            .next()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && !line.starts_with('['));
         match (table, key) {
             (Some(t), Some(k)) => Some(format!("{t}.{k}")),
             (None, Some(k)) => Some(k.to_string()),
@@ -203,7 +263,14 @@ impl Locator<'_> {
     }
 }
 
-fn float(at: &Locator, key: &str, v: Option<&Spanned<f64>>, default: f64, ok: impl Fn(f64) -> bool, allowed: &str) -> Result<f64, ConfigError> {
+fn float(
+    at: &Locator,
+    key: &str,
+    v: Option<&Spanned<f64>>,
+    default: f64,
+    ok: impl Fn(f64) -> bool,
+    allowed: &str,
+) -> Result<f64, ConfigError> {
     match v {
         None => Ok(default),
         Some(s) if s.get_ref().is_finite() && ok(*s.get_ref()) => Ok(*s.get_ref()),
@@ -211,11 +278,23 @@ fn float(at: &Locator, key: &str, v: Option<&Spanned<f64>>, default: f64, ok: im
     }
 }
 
-fn int(at: &Locator, key: &str, v: Option<&Spanned<i64>>, default: usize, min: i64, max: i64) -> Result<usize, ConfigError> {
+fn int(
+    at: &Locator,
+    key: &str,
+    v: Option<&Spanned<i64>>,
+    default: usize,
+    min: i64,
+    max: i64,
+) -> Result<usize, ConfigError> {
     match v {
         None => Ok(default),
         Some(s) if (min..=max).contains(s.get_ref()) => Ok(*s.get_ref() as usize),
-        Some(s) => Err(at.bad(s.span(), key, s.get_ref(), &format!("must be an integer in [{min}, {max}]"))),
+        Some(s) => Err(at.bad(
+            s.span(),
+            key,
+            s.get_ref(),
+            &format!("must be an integer in [{min}, {max}]"),
+        )),
     }
 }
 
@@ -223,32 +302,120 @@ fn check_train(at: &Locator, t: &RawTrain) -> Result<TrainSettings, ConfigError>
     let d = TrainSettings::default();
     let unit = |x: f64| (0.0..1.0).contains(&x);
     Ok(TrainSettings {
-        epochs: int(at, "train.epochs", t.epochs.as_ref(), d.epochs, 0, 1_000_000)?,
-        trials: int(at, "train.trials", t.trials.as_ref(), d.trials, 1, 100_000_000)?,
-        test_trials: int(at, "train.test_trials", t.test_trials.as_ref(), d.test_trials, 1, 100_000_000)?,
+        epochs: int(
+            at,
+            "train.epochs",
+            t.epochs.as_ref(),
+            d.epochs,
+            0,
+            1_000_000,
+        )?,
+        trials: int(
+            at,
+            "train.trials",
+            t.trials.as_ref(),
+            d.trials,
+            1,
+            100_000_000,
+        )?,
+        test_trials: int(
+            at,
+            "train.test_trials",
+            t.test_trials.as_ref(),
+            d.test_trials,
+            1,
+            100_000_000,
+        )?,
         batch: int(at, "train.batch", t.batch.as_ref(), d.batch, 1, 1_000_000)?,
-        lr: float(at, "train.lr", t.lr.as_ref(), d.lr, |x| x > 0.0, "must be > 0")?,
-        beta1: float(at, "train.beta1", t.beta1.as_ref(), d.beta1, unit, "must be in [0, 1)")?,
-        beta2: float(at, "train.beta2", t.beta2.as_ref(), d.beta2, unit, "must be in [0, 1)")?,
-        epsilon: float(at, "train.epsilon", t.epsilon.as_ref(), d.epsilon, |x| x > 0.0, "must be > 0")?,
-        decay: float(at, "train.decay", t.decay.as_ref(), d.decay, |x| x >= 0.0, "must be >= 0")?,
-        clipnorm: float(at, "train.clipnorm", t.clipnorm.as_ref(), d.clipnorm, |x| x >= 0.0, "must be >= 0 (0 turns clipping off)")?,
-        early_stop_loss: float(at, "train.early_stop_loss", t.early_stop_loss.as_ref(), d.early_stop_loss, |x| x >= 0.0, "must be >= 0 (0 turns early stopping off)")?,
-        normal_gain: float(at, "train.normal_gain", t.normal_gain.as_ref(), d.normal_gain, |x| x > 0.0, "must be > 0")?,
+        lr: float(
+            at,
+            "train.lr",
+            t.lr.as_ref(),
+            d.lr,
+            |x| x > 0.0,
+            "must be > 0",
+        )?,
+        beta1: float(
+            at,
+            "train.beta1",
+            t.beta1.as_ref(),
+            d.beta1,
+            unit,
+            "must be in [0, 1)",
+        )?,
+        beta2: float(
+            at,
+            "train.beta2",
+            t.beta2.as_ref(),
+            d.beta2,
+            unit,
+            "must be in [0, 1)",
+        )?,
+        epsilon: float(
+            at,
+            "train.epsilon",
+            t.epsilon.as_ref(),
+            d.epsilon,
+            |x| x > 0.0,
+            "must be > 0",
+        )?,
+        decay: float(
+            at,
+            "train.decay",
+            t.decay.as_ref(),
+            d.decay,
+            |x| x >= 0.0,
+            "must be >= 0",
+        )?,
+        clipnorm: float(
+            at,
+            "train.clipnorm",
+            t.clipnorm.as_ref(),
+            d.clipnorm,
+            |x| x >= 0.0,
+            "must be >= 0 (0 turns clipping off)",
+        )?,
+        early_stop_loss: float(
+            at,
+            "train.early_stop_loss",
+            t.early_stop_loss.as_ref(),
+            d.early_stop_loss,
+            |x| x >= 0.0,
+            "must be >= 0 (0 turns early stopping off)",
+        )?,
+        normal_gain: float(
+            at,
+            "train.normal_gain",
+            t.normal_gain.as_ref(),
+            d.normal_gain,
+            |x| x > 0.0,
+            "must be > 0",
+        )?,
     })
 }
 
 /// Checks one list axis: non-empty, each element mapped by `check`, no repeats.
-fn axis<T: PartialEq, R: Display>(at: &Locator, key: &str, list: &List<R>, check: impl Fn(&R) -> Result<T, String>) -> Result<Vec<T>, ConfigError> {
+fn axis<T: PartialEq, R: Display>(
+    at: &Locator,
+    key: &str,
+    list: &List<R>,
+    check: impl Fn(&R) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
     if list.get_ref().is_empty() {
         return Err(at.bad(list.span(), key, "[]", "must list at least one value"));
     }
     let mut out = Vec::new();
     for (k, item) in list.get_ref().iter().enumerate() {
         let key = format!("{key}[{k}]");
-        let value = check(item.get_ref()).map_err(|allowed| at.bad(item.span(), &key, quoted(item.get_ref()), &allowed))?;
+        let value = check(item.get_ref())
+            .map_err(|allowed| at.bad(item.span(), &key, quoted(item.get_ref()), &allowed))?;
         if out.contains(&value) {
-            return Err(at.bad(item.span(), &key, quoted(item.get_ref()), "repeats an earlier value: list each value once"));
+            return Err(at.bad(
+                item.span(),
+                &key,
+                quoted(item.get_ref()),
+                "repeats an earlier value: list each value once",
+            ));
         }
         out.push(value);
     }
@@ -264,17 +431,46 @@ fn quoted(v: &impl Display) -> String {
     }
 }
 
-fn named<'a, T: 'a>(from: fn(&str) -> Option<T>, names: &'a [&'a str]) -> impl Fn(&String) -> Result<T, String> + 'a {
-    move |s| from(s).ok_or_else(|| format!("is not allowed: use one of {}", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")))
+fn named<'a, T: 'a>(
+    from: fn(&str) -> Option<T>,
+    names: &'a [&'a str],
+) -> impl Fn(&String) -> Result<T, String> + 'a {
+    move |s| {
+        from(s).ok_or_else(|| {
+            format!(
+                "is not allowed: use one of {}",
+                names
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
 }
 
 fn check_grid(at: &Locator, g: &RawGrid) -> Result<Grid, ConfigError> {
     let task_names: Vec<&str> = Task::ALL.iter().map(|t| t.name()).collect();
     let constraint_names: Vec<&str> = Constraint::ALL.iter().map(|c| c.name()).collect();
     let init_names: Vec<&str> = InitKind::ALL.iter().map(|k| k.name()).collect();
-    let task = axis(at, "grid.task", &g.task, named(Task::from_name, &task_names))?;
-    let constraint = axis(at, "grid.constraint", &g.constraint, named(Constraint::from_name, &constraint_names))?;
-    let init = axis(at, "grid.init", &g.init, named(InitKind::from_name, &init_names))?;
+    let task = axis(
+        at,
+        "grid.task",
+        &g.task,
+        named(Task::from_name, &task_names),
+    )?;
+    let constraint = axis(
+        at,
+        "grid.constraint",
+        &g.constraint,
+        named(Constraint::from_name, &constraint_names),
+    )?;
+    let init = axis(
+        at,
+        "grid.init",
+        &g.init,
+        named(InitKind::from_name, &init_names),
+    )?;
     let n = axis(at, "grid.n", &g.n, |&v| {
         if (2..=MAX_UNITS).contains(&v) {
             Ok(v as usize)
@@ -300,7 +496,14 @@ fn check_grid(at: &Locator, g: &RawGrid) -> Result<Grid, ConfigError> {
         (None, false) => Vec::new(),
     };
     let seed = check_seeds(at, &g.seed)?;
-    Ok(Grid { task, constraint, init, n, exc_frac, seed })
+    Ok(Grid {
+        task,
+        constraint,
+        init,
+        n,
+        exc_frac,
+        seed,
+    })
 }
 
 /// `seed = k` means seeds 0..k-1; `seed = [..]` lists them.
@@ -328,7 +531,10 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Result<Sweep, ConfigError> {
-        parse(&SweepSource { origin: "s.toml".into(), text: text.into() })
+        parse(&SweepSource {
+            origin: "s.toml".into(),
+            text: text.into(),
+        })
     }
 
     const GOOD: &str = "[sweep]\nname = \"t\"\nseed = 3\n\n[grid]\ntask = [\"and\"]\nconstraint = [\"dale\", \"none\"]\ninit = [\"normal\"]\nn = [10, 20]\nexc_frac = [0.8]\nseed = 2\n";
@@ -363,14 +569,23 @@ mod tests {
 
     #[test]
     fn exc_frac_is_optional_for_baseline_only_sweeps() {
-        let text = GOOD.replace("[\"dale\", \"none\"]", "[\"none\"]").replace("exc_frac = [0.8]\n", "");
+        let text = GOOD
+            .replace("[\"dale\", \"none\"]", "[\"none\"]")
+            .replace("exc_frac = [0.8]\n", "");
         assert!(parse_text(&text).unwrap().grid.exc_frac.is_empty());
     }
 
     #[test]
     fn shipped_sweeps_parse() {
-        for path in ["sweeps/default.toml", "sweeps/reference.toml", "sweeps/learns.toml", "sweeps/paper.toml"] {
-            let src = SweepSource::read(Path::new(&format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))).unwrap();
+        for path in [
+            "sweeps/default.toml",
+            "sweeps/reference.toml",
+            "sweeps/learns.toml",
+            "sweeps/paper.toml",
+        ] {
+            let src =
+                SweepSource::read(Path::new(&format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))))
+                    .unwrap();
             parse(&src).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
     }

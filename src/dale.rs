@@ -51,7 +51,10 @@ impl Partition {
     /// `n_inh = round(n * (1 - exc_frac))`, half away from zero.
     pub fn new(n: usize, exc_frac: f64) -> Partition {
         let n_inh = ((n as f64) * (1.0 - exc_frac)).round() as usize;
-        Partition { n, n_inh: n_inh.min(n) }
+        Partition {
+            n,
+            n_inh: n_inh.min(n),
+        }
     }
 
     /// Whether unit `i` is inhibitory.
@@ -72,9 +75,15 @@ impl SignRule {
     pub fn new(constraint: Constraint, n: usize, exc_frac: Option<f64>) -> SignRule {
         let partition = match constraint {
             Constraint::None => None,
-            _ => Some(Partition::new(n, exc_frac.expect("a constrained run has an exc_frac"))),
+            _ => Some(Partition::new(
+                n,
+                exc_frac.expect("a constrained run has an exc_frac"),
+            )),
         };
-        SignRule { constraint, partition }
+        SignRule {
+            constraint,
+            partition,
+        }
     }
 
     /// Projects `W_in` (2 x N, to >= 0) and `W_rec` (N x N) in place; a no-op without a constraint.
@@ -89,8 +98,16 @@ impl SignRule {
         }
         for (i, row) in w_rec.chunks_exact_mut(n).enumerate() {
             for (j, w) in row.iter_mut().enumerate() {
-                let unit = if self.constraint == Constraint::Dale { i } else { j };
-                let wrong = if p.is_inhibitory(unit) { *w > zero } else { *w < zero };
+                let unit = if self.constraint == Constraint::Dale {
+                    i
+                } else {
+                    j
+                };
+                let wrong = if p.is_inhibitory(unit) {
+                    *w > zero
+                } else {
+                    *w < zero
+                };
                 if wrong {
                     *w = zero;
                 }
@@ -125,7 +142,10 @@ mod tests {
             let (in0, rec0) = sample(n);
             let (mut w_in, mut w_rec) = (in0.clone(), rec0.clone());
             rule.project(&mut w_in, &mut w_rec);
-            assert!(w_in.iter().zip(&in0).all(|(w, w0)| *w == if *w0 < 0.0 { 0.0 } else { *w0 }));
+            assert!(w_in
+                .iter()
+                .zip(&in0)
+                .all(|(w, w0)| *w == if *w0 < 0.0 { 0.0 } else { *w0 }));
             for i in 0..n {
                 for j in 0..n {
                     let unit = if constraint == Constraint::Dale { i } else { j };

@@ -81,12 +81,23 @@ impl RunSpec {
     /// The generator of one of the run's streams.
     pub fn rng(&self, master_seed: u64, stream: Stream) -> ChaCha8Rng {
         let key = match stream {
-            Stream::Init => format!("init;n={};init={};seed={}", self.n, self.init.name(), self.seed),
-            Stream::TrainTrials => format!("train_trials;task={};seed={}", self.task.name(), self.seed),
+            Stream::Init => format!(
+                "init;n={};init={};seed={}",
+                self.n,
+                self.init.name(),
+                self.seed
+            ),
+            Stream::TrainTrials => {
+                format!("train_trials;task={};seed={}", self.task.name(), self.seed)
+            }
             Stream::Shuffle => format!("shuffle;task={};seed={}", self.task.name(), self.seed),
-            Stream::TestTrials => format!("test_trials;task={};seed={}", self.task.name(), self.seed),
+            Stream::TestTrials => {
+                format!("test_trials;task={};seed={}", self.task.name(), self.seed)
+            }
         };
-        let digest = Sha256::digest(format!("dalesweep/stream/v1;master_seed={master_seed};{key}"));
+        let digest = Sha256::digest(format!(
+            "dalesweep/stream/v1;master_seed={master_seed};{key}"
+        ));
         ChaCha8Rng::from_seed(digest.into())
     }
 
@@ -105,9 +116,22 @@ fn settings_text(sweep: &Sweep) -> String {
     )
 }
 
-fn run_id(settings: &str, task: Task, constraint: Constraint, init: InitKind, n: usize, exc_frac: Option<f64>, seed: u64) -> RunId {
+fn run_id(
+    settings: &str,
+    task: Task,
+    constraint: Constraint,
+    init: InitKind,
+    n: usize,
+    exc_frac: Option<f64>,
+    seed: u64,
+) -> RunId {
     let exc = exc_frac.map_or("none".into(), |f| format!("{f:?}"));
-    let text = format!("{settings};task={};constraint={};init={};n={n};exc_frac={exc};seed={seed}", task.name(), constraint.name(), init.name());
+    let text = format!(
+        "{settings};task={};constraint={};init={};n={n};exc_frac={exc};seed={seed}",
+        task.name(),
+        constraint.name(),
+        init.name()
+    );
     let digest = Sha256::digest(text);
     RunId(digest[..8].try_into().expect("8 bytes"))
 }
@@ -119,13 +143,25 @@ pub fn expand(sweep: &Sweep) -> Vec<RunSpec> {
     let mut runs = Vec::new();
     for &task in &g.task {
         for &constraint in &g.constraint {
-            let fractions: Vec<Option<f64>> = if constraint.is_constrained() { g.exc_frac.iter().copied().map(Some).collect() } else { vec![None] };
+            let fractions: Vec<Option<f64>> = if constraint.is_constrained() {
+                g.exc_frac.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
+            };
             for &init in &g.init {
                 for &n in &g.n {
                     for &exc_frac in &fractions {
                         for &seed in &g.seed {
                             let id = run_id(&settings, task, constraint, init, n, exc_frac, seed);
-                            runs.push(RunSpec { id, task, constraint, init, n, exc_frac, seed });
+                            runs.push(RunSpec {
+                                id,
+                                task,
+                                constraint,
+                                init,
+                                n,
+                                exc_frac,
+                                seed,
+                            });
                         }
                     }
                 }
@@ -142,7 +178,11 @@ mod tests {
     use rand::RngCore;
 
     fn sweep(text: &str) -> Sweep {
-        parse(&SweepSource { origin: "t.toml".into(), text: text.into() }).unwrap()
+        parse(&SweepSource {
+            origin: "t.toml".into(),
+            text: text.into(),
+        })
+        .unwrap()
     }
 
     const TEXT: &str = "[sweep]\nname = \"t\"\nseed = 7\n[grid]\ntask = [\"xor\", \"and\"]\nconstraint = [\"none\", \"dale\"]\ninit = [\"normal\"]\nn = [8, 4]\nexc_frac = [0.5, 0.75]\nseed = [3]\n";
@@ -152,7 +192,18 @@ mod tests {
         let runs = expand(&sweep(TEXT));
         let got: Vec<String> = runs
             .iter()
-            .map(|r| format!("{} {} {} {} {} {} {}", r.id, r.task.name(), r.constraint.name(), r.init.name(), r.n, r.exc_frac_text(), r.seed))
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {} {} {}",
+                    r.id,
+                    r.task.name(),
+                    r.constraint.name(),
+                    r.init.name(),
+                    r.n,
+                    r.exc_frac_text(),
+                    r.seed
+                )
+            })
             .collect();
         let want = [
             "b289540de67bf24c xor none normal 8 none 3",
@@ -184,8 +235,17 @@ mod tests {
         let b = expand(&sweep(&format!("{TEXT}[train]\nlr = 0.001\n")));
         assert!(a.iter().zip(&b).all(|(x, y)| x.id != y.id));
         let (none, dale) = (&a[0], &a[2]);
-        assert_eq!(none.rng(7, Stream::Init).next_u64(), dale.rng(7, Stream::Init).next_u64());
-        assert_ne!(none.rng(7, Stream::Init).next_u64(), none.rng(8, Stream::Init).next_u64());
-        assert_ne!(none.rng(7, Stream::TrainTrials).next_u64(), none.rng(7, Stream::TestTrials).next_u64());
+        assert_eq!(
+            none.rng(7, Stream::Init).next_u64(),
+            dale.rng(7, Stream::Init).next_u64()
+        );
+        assert_ne!(
+            none.rng(7, Stream::Init).next_u64(),
+            none.rng(8, Stream::Init).next_u64()
+        );
+        assert_ne!(
+            none.rng(7, Stream::TrainTrials).next_u64(),
+            none.rng(7, Stream::TestTrials).next_u64()
+        );
     }
 }

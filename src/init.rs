@@ -59,11 +59,18 @@ pub fn normal_matrix(n: usize, gain: f64, rng: &mut impl RngCore) -> Vec<f64> {
 
 fn glorot_uniform(count: usize, fan_in: usize, fan_out: usize, rng: &mut impl RngCore) -> Vec<f64> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
-    (0..count).map(|_| limit * (2.0 * uniform(rng) - 1.0)).collect()
+    (0..count)
+        .map(|_| limit * (2.0 * uniform(rng) - 1.0))
+        .collect()
 }
 
 /// The initial parameters of an `n`-unit network (nothing projected).
-pub fn initial_params<T: Real>(n: usize, kind: InitKind, normal_gain: f64, rng: &mut impl RngCore) -> Params<T> {
+pub fn initial_params<T: Real>(
+    n: usize,
+    kind: InitKind,
+    normal_gain: f64,
+    rng: &mut impl RngCore,
+) -> Params<T> {
     let w_rec = match kind {
         InitKind::Orthogonal => haar_orthogonal(n, rng),
         InitKind::Normal => normal_matrix(n, normal_gain, rng),
@@ -71,9 +78,18 @@ pub fn initial_params<T: Real>(n: usize, kind: InitKind, normal_gain: f64, rng: 
     let w_in = glorot_uniform(2 * n, 2, n, rng);
     let w_out = glorot_uniform(n, n, 1, rng);
     let mut p = Params::zeros(n);
-    p.w_rec_mut().iter_mut().zip(&w_rec).for_each(|(d, s)| *d = T::of(*s));
-    p.w_in_mut().iter_mut().zip(&w_in).for_each(|(d, s)| *d = T::of(*s));
-    p.w_out_mut().iter_mut().zip(&w_out).for_each(|(d, s)| *d = T::of(*s));
+    p.w_rec_mut()
+        .iter_mut()
+        .zip(&w_rec)
+        .for_each(|(d, s)| *d = T::of(*s));
+    p.w_in_mut()
+        .iter_mut()
+        .zip(&w_in)
+        .for_each(|(d, s)| *d = T::of(*s));
+    p.w_out_mut()
+        .iter_mut()
+        .zip(&w_out)
+        .for_each(|(d, s)| *d = T::of(*s));
     p
 }
 

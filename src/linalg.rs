@@ -31,17 +31,33 @@ pub struct Mat<'a, T> {
 impl<'a, T> Mat<'a, T> {
     /// `data` used as stored, with `ld` elements between rows.
     pub fn new(data: &'a [T], ld: usize) -> Self {
-        Mat { data, ld, trans: false }
+        Mat {
+            data,
+            ld,
+            trans: false,
+        }
     }
     /// `data` used transposed.
     pub fn t(data: &'a [T], ld: usize) -> Self {
-        Mat { data, ld, trans: true }
+        Mat {
+            data,
+            ld,
+            trans: true,
+        }
     }
     fn check(&self, rows: usize, cols: usize, what: &str) {
-        let (r, c) = if self.trans { (cols, rows) } else { (rows, cols) };
+        let (r, c) = if self.trans {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        };
         assert!(c <= self.ld, "{what}: leading dimension {} < {c}", self.ld);
         let need = if r == 0 { 0 } else { (r - 1) * self.ld + c };
-        assert!(self.data.len() >= need, "{what}: {} elements < {need}", self.data.len());
+        assert!(
+            self.data.len() >= need,
+            "{what}: {} elements < {need}",
+            self.data.len()
+        );
     }
 }
 
@@ -60,7 +76,17 @@ pub trait Real:
     /// `C = alpha * op(A) op(B) + beta * C`, with op(A) `m x k`, op(B) `k x n` and C `m x n`
     /// row-major with leading dimension `ldc`.
     #[allow(clippy::too_many_arguments)]
-    fn gemm(m: usize, n: usize, k: usize, alpha: Self, a: Mat<Self>, b: Mat<Self>, beta: Self, c: &mut [Self], ldc: usize);
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: Self,
+        a: Mat<Self>,
+        b: Mat<Self>,
+        beta: Self,
+        c: &mut [Self],
+        ldc: usize,
+    );
     fn of(x: f64) -> Self;
     fn f64(self) -> f64;
     /// `x <- tanh(x)` for every element.
@@ -70,7 +96,17 @@ pub trait Real:
 macro_rules! impl_real {
     ($t:ty, $gemm:path, $tanh:path) => {
         impl Real for $t {
-            fn gemm(m: usize, n: usize, k: usize, alpha: Self, a: Mat<Self>, b: Mat<Self>, beta: Self, c: &mut [Self], ldc: usize) {
+            fn gemm(
+                m: usize,
+                n: usize,
+                k: usize,
+                alpha: Self,
+                a: Mat<Self>,
+                b: Mat<Self>,
+                beta: Self,
+                c: &mut [Self],
+                ldc: usize,
+            ) {
                 if m == 0 || n == 0 {
                     return;
                 }
@@ -129,9 +165,16 @@ fn tanh_f32(xs: &mut [f32]) {
         let z = -2.0 * a * std::f32::consts::LOG2_E;
         let k = (z + ROUND) - ROUND;
         let r = (z - k) * std::f32::consts::LN_2;
-        let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+        let p = 1.0
+            + r * (1.0
+                + r * (0.5
+                    + r * (1.0 / 6.0
+                        + r * (1.0 / 24.0
+                            + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
         let e = p * f32::from_bits(((k as i32 + 127) as u32) << 23);
-        *x = ((1.0 - e) / (1.0 + e)).copysign(*x);
+        let t = ((1.0 - e) / (1.0 + e)).copysign(*x);
+        // NaN must propagate (`min` above would turn it into 1): a blend, so the loop still vectorises.
+        *x = if x.is_nan() { *x } else { t };
     }
 }
 
@@ -141,14 +184,23 @@ mod tests {
 
     #[test]
     fn fast_tanh_is_within_2e7_everywhere() {
-        let xs: Vec<f32> = (-200_000..=200_000).map(|k| k as f32 * 1e-4).chain([1e-30, -1e-8, 50.0, -1e4, f32::MAX]).collect();
+        let xs: Vec<f32> = (-200_000..=200_000)
+            .map(|k| k as f32 * 1e-4)
+            .chain([1e-30, -1e-8, 50.0, -1e4, f32::MAX])
+            .collect();
         let mut ys = xs.clone();
         f32::tanh_in_place(&mut ys);
         for (x, y) in xs.iter().zip(&ys) {
             let want = (*x as f64).tanh();
-            assert!((*y as f64 - want).abs() < 2e-7, "tanh({x}) = {y}, want {want}");
+            assert!(
+                (*y as f64 - want).abs() < 2e-7,
+                "tanh({x}) = {y}, want {want}"
+            );
         }
         assert_eq!(ys[200_000], 0.0);
+        let mut nan = [f32::NAN, 1.0];
+        f32::tanh_in_place(&mut nan);
+        assert!(nan[0].is_nan());
     }
 
     #[test]
@@ -157,7 +209,17 @@ mod tests {
         let a = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0];
         let b = [1.0f64, 0.0, 0.0, 1.0, 1.0, 1.0];
         let mut c = [1.0f64; 4];
-        f64::gemm(2, 2, 3, 1.0, Mat::new(&a, 3), Mat::new(&b, 2), 0.5, &mut c, 2);
+        f64::gemm(
+            2,
+            2,
+            3,
+            1.0,
+            Mat::new(&a, 3),
+            Mat::new(&b, 2),
+            0.5,
+            &mut c,
+            2,
+        );
         assert_eq!(c, [4.5, 5.5, 10.5, 11.5]);
         // A^T A (3x3) from A stored 2x3.
         let mut g = [0.0f64; 9];

@@ -28,7 +28,10 @@ pub const TENSORS: [&str; 5] = ["w_in", "w_rec", "b", "w_out", "b_out"];
 impl<T: Real> Params<T> {
     /// All-zero parameters of an `n`-unit network.
     pub fn zeros(n: usize) -> Params<T> {
-        Params { n, data: vec![T::zero(); Self::len(n)] }
+        Params {
+            n,
+            data: vec![T::zero(); Self::len(n)],
+        }
     }
 
     /// Number of scalars of an `n`-unit network: `2N + N^2 + N + N + 1`.
@@ -152,7 +155,10 @@ impl<T: Real> Workspace<T> {
     }
 
     fn check(&self, p: &Params<T>, b: usize) {
-        assert!(p.n() == self.n && b <= self.max_batch && b > 0, "workspace does not fit the batch");
+        assert!(
+            p.n() == self.n && b <= self.max_batch && b > 0,
+            "workspace does not fit the batch"
+        );
     }
 }
 
@@ -174,12 +180,32 @@ pub fn forward<T: Real>(p: &Params<T>, x: &[T], b: usize, ws: &mut Workspace<T>)
                 *a = x0 * w_in[j] + x1 * w_in[n + j] + bias[j];
             }
         }
-        T::gemm(b, n, n, T::one(), Mat::new(prev, n), Mat::new(w_rec, n), T::one(), cur, n);
+        T::gemm(
+            b,
+            n,
+            n,
+            T::one(),
+            Mat::new(prev, n),
+            Mat::new(w_rec, n),
+            T::one(),
+            cur,
+            n,
+        );
         T::tanh_in_place(cur);
     }
     let y = &mut ws.y[..steps * b];
     y.fill(p.b_out());
-    T::gemm(steps * b, 1, n, T::one(), Mat::new(&ws.h[bn..], n), Mat::new(p.w_out(), 1), T::one(), y, 1);
+    T::gemm(
+        steps * b,
+        1,
+        n,
+        T::one(),
+        Mat::new(&ws.h[bn..], n),
+        Mat::new(p.w_out(), 1),
+        T::one(),
+        y,
+        1,
+    );
 }
 
 /// Mean squared error of the last forward pass against time-major targets `y` (`T x b`);
@@ -188,7 +214,11 @@ pub fn loss<T: Real>(target: &[T], b: usize, ws: &mut Workspace<T>) -> f64 {
     let count = ws.steps * b;
     let scale = T::of(2.0 / count as f64);
     let mut sum = 0.0f64;
-    for ((y, t), dy) in ws.y[..count].iter().zip(&target[..count]).zip(&mut ws.dy[..count]) {
+    for ((y, t), dy) in ws.y[..count]
+        .iter()
+        .zip(&target[..count])
+        .zip(&mut ws.dy[..count])
+    {
         let e = *y - *t;
         sum += e.f64() * e.f64();
         *dy = e * scale;
@@ -198,7 +228,13 @@ pub fn loss<T: Real>(target: &[T], b: usize, ws: &mut Workspace<T>) -> f64 {
 
 /// The gradient of the last [`loss`] with respect to every parameter, written into `grad`
 /// (same layout as `p`). `x` is the batch given to [`forward`].
-pub fn backward<T: Real>(p: &Params<T>, x: &[T], b: usize, ws: &mut Workspace<T>, grad: &mut Params<T>) {
+pub fn backward<T: Real>(
+    p: &Params<T>,
+    x: &[T],
+    b: usize,
+    ws: &mut Workspace<T>,
+    grad: &mut Params<T>,
+) {
     ws.check(p, b);
     let (n, steps) = (ws.n, ws.steps);
     let bn = b * n;
@@ -214,18 +250,60 @@ pub fn backward<T: Real>(p: &Params<T>, x: &[T], b: usize, ws: &mut Workspace<T>
             row.iter_mut().zip(w_out).for_each(|(g, w)| *g = d * *w);
         }
         if t + 1 < steps {
-            T::gemm(b, n, n, T::one(), Mat::new(&next[..bn], n), Mat::t(p.w_rec(), n), T::one(), cur, n);
+            T::gemm(
+                b,
+                n,
+                n,
+                T::one(),
+                Mat::new(&next[..bn], n),
+                Mat::t(p.w_rec(), n),
+                T::one(),
+                cur,
+                n,
+            );
         }
         let h_t = &h[(t + 1) * bn..(t + 2) * bn];
-        cur.iter_mut().zip(h_t).for_each(|(g, h)| *g *= T::one() - *h * *h);
+        cur.iter_mut()
+            .zip(h_t)
+            .for_each(|(g, h)| *g *= T::one() - *h * *h);
     }
     let (g_in, rest) = grad.data.split_at_mut(INPUTS * n);
     let (g_rec, rest) = rest.split_at_mut(n * n);
     let (g_b, rest) = rest.split_at_mut(n);
     let (g_out, g_bout) = rest.split_at_mut(n);
-    T::gemm(n, n, rows, T::one(), Mat::t(&h[..rows * n], n), Mat::new(da, n), T::zero(), g_rec, n);
-    T::gemm(INPUTS, n, rows, T::one(), Mat::t(&x[..rows * INPUTS], INPUTS), Mat::new(da, n), T::zero(), g_in, n);
-    T::gemm(n, 1, rows, T::one(), Mat::t(&h[bn..(steps + 1) * bn], n), Mat::new(dy, 1), T::zero(), g_out, 1);
+    T::gemm(
+        n,
+        n,
+        rows,
+        T::one(),
+        Mat::t(&h[..rows * n], n),
+        Mat::new(da, n),
+        T::zero(),
+        g_rec,
+        n,
+    );
+    T::gemm(
+        INPUTS,
+        n,
+        rows,
+        T::one(),
+        Mat::t(&x[..rows * INPUTS], INPUTS),
+        Mat::new(da, n),
+        T::zero(),
+        g_in,
+        n,
+    );
+    T::gemm(
+        n,
+        1,
+        rows,
+        T::one(),
+        Mat::t(&h[bn..(steps + 1) * bn], n),
+        Mat::new(dy, 1),
+        T::zero(),
+        g_out,
+        1,
+    );
     g_b.fill(T::zero());
     for row in da.chunks_exact(n) {
         g_b.iter_mut().zip(row).for_each(|(g, d)| *g += *d);
@@ -263,7 +341,10 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut p: Params<f64> = initial_params(n, InitKind::Normal, 1.5, &mut rng);
         // Non-zero biases so their gradients are exercised away from the initial point.
-        p.data[INPUTS * n + n * n..].iter_mut().enumerate().for_each(|(k, v)| *v = 0.1 * (k as f64 - 2.0));
+        p.data[INPUTS * n + n * n..]
+            .iter_mut()
+            .enumerate()
+            .for_each(|(k, v)| *v = 0.1 * (k as f64 - 2.0));
         let (x, y) = batch(b, &mut rng);
         let mut ws = Workspace::new(n, Task::Xor.steps(), b);
         let mut grad = Params::zeros(n);
@@ -284,7 +365,11 @@ mod tests {
                 let rel = (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-6);
                 worst = worst.max(rel);
             }
-            assert!(worst <= 1e-6, "{}: worst relative error {worst:e}", TENSORS[k]);
+            assert!(
+                worst <= 1e-6,
+                "{}: worst relative error {worst:e}",
+                TENSORS[k]
+            );
         }
     }
 
@@ -302,7 +387,9 @@ mod tests {
             for t in 0..steps {
                 let next: Vec<f64> = (0..n)
                     .map(|j| {
-                        let mut a = x[(t * b + i) * 2] * p.w_in()[j] + x[(t * b + i) * 2 + 1] * p.w_in()[n + j] + p.b()[j];
+                        let mut a = x[(t * b + i) * 2] * p.w_in()[j]
+                            + x[(t * b + i) * 2 + 1] * p.w_in()[n + j]
+                            + p.b()[j];
                         a += (0..n).map(|k| h[k] * p.w_rec()[k * n + j]).sum::<f64>();
                         a.tanh()
                     })

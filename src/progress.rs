@@ -16,13 +16,24 @@ pub struct Progress {
     last: Instant,
     every: Duration,
     terminal: bool,
+    /// `done` when the last line was printed.
+    printed: Option<usize>,
 }
 
 impl Progress {
     /// Starts reporting on `total` runs; plain lines every `every` when not on a terminal.
     pub fn new(total: usize, every: Duration) -> Progress {
         let now = Instant::now();
-        let p = Progress { total, done: 0, failed: 0, start: now, last: now, every, terminal: std::io::stderr().is_terminal() };
+        let mut p = Progress {
+            total,
+            done: 0,
+            failed: 0,
+            start: now,
+            last: now,
+            every,
+            terminal: std::io::stderr().is_terminal(),
+            printed: None,
+        };
         p.print();
         p
     }
@@ -33,16 +44,22 @@ impl Progress {
         if status != Status::Ok {
             self.failed += 1;
         }
-        let interval = if self.terminal { Duration::from_millis(200) } else { self.every };
+        let interval = if self.terminal {
+            Duration::from_millis(200)
+        } else {
+            self.every
+        };
         if self.last.elapsed() >= interval {
             self.last = Instant::now();
             self.print();
         }
     }
 
-    /// Prints the last line.
-    pub fn finish(&self) {
-        self.print();
+    /// Prints the last line (unless it was just printed).
+    pub fn finish(&mut self) {
+        if self.printed != Some(self.done) {
+            self.print();
+        }
         if self.terminal {
             eprintln!();
         }
@@ -50,8 +67,16 @@ impl Progress {
 
     fn line(&self) -> String {
         let secs = self.start.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 { self.done as f64 / secs } else { 0.0 };
-        let eta = if self.done > 0 && self.done < self.total { clock((self.total - self.done) as f64 / rate) } else { "-".into() };
+        let rate = if secs > 0.0 {
+            self.done as f64 / secs
+        } else {
+            0.0
+        };
+        let eta = if self.done > 0 && self.done < self.total {
+            clock((self.total - self.done) as f64 / rate)
+        } else {
+            "-".into()
+        };
         format!(
             "progress: {}/{} runs, {} not ok, {:.3} runs/s, elapsed {}, eta {}",
             self.done,
@@ -63,9 +88,14 @@ impl Progress {
         )
     }
 
-    fn print(&self) {
+    fn print(&mut self) {
+        self.printed = Some(self.done);
         let mut err = std::io::stderr().lock();
-        let _ = if self.terminal { write!(err, "\r\x1b[2K{}", self.line()) } else { writeln!(err, "{}", self.line()) };
+        let _ = if self.terminal {
+            write!(err, "\r\x1b[2K{}", self.line())
+        } else {
+            writeln!(err, "{}", self.line())
+        };
         let _ = err.flush();
     }
 }

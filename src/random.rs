@@ -51,12 +51,18 @@ mod tests {
         let xs: Vec<f64> = (0..k).map(|_| normal(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / k as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / k as f64;
-        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "mean {mean} var {var}");
+        assert!(
+            mean.abs() < 0.01 && (var - 1.0).abs() < 0.01,
+            "mean {mean} var {var}"
+        );
         let mut counts = [0usize; 5];
         for _ in 0..50_000 {
             counts[below(&mut rng, 5) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
         let mut v: Vec<u32> = (0..100).collect();
         shuffle(&mut rng, &mut v);
         let mut sorted = v.clone();

@@ -75,16 +75,29 @@ pub fn provenance(source: &SweepSource) -> Provenance {
         sweep_text: source.text.clone(),
         sweep_hash: source.hash(),
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: Some(env!("DALESWEEP_GIT_COMMIT")).filter(|c| !c.is_empty()).map(String::from),
+        git_commit: Some(env!("DALESWEEP_GIT_COMMIT"))
+            .filter(|c| !c.is_empty())
+            .map(String::from),
     }
 }
 
 /// Runs every run of `sweep`, writing its tables under `opts.out`.
-pub fn run_sweep(sweep: &Sweep, source: &SweepSource, opts: &RunOptions) -> Result<Summary, RunnerError> {
+pub fn run_sweep(
+    sweep: &Sweep,
+    source: &SweepSource,
+    opts: &RunOptions,
+) -> Result<Summary, RunnerError> {
     set_blas_threads(1);
-    let out_err = |source| RunnerError::Output { path: opts.out.clone(), source };
+    let out_err = |source| RunnerError::Output {
+        path: opts.out.clone(),
+        source,
+    };
     let runs_dir = opts.out.join(Table::Runs.name());
-    if runs_dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false) {
+    if runs_dir
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+    {
         return Err(RunnerError::NotEmpty(opts.out.clone()));
     }
     let prov = provenance(source);
@@ -93,8 +106,14 @@ pub fn run_sweep(sweep: &Sweep, source: &SweepSource, opts: &RunOptions) -> Resu
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
-        .map_err(|e| RunnerError::Threads { threads: opts.threads, message: e.to_string() })?;
-    let mut summary = Summary { total: specs.len(), ..Summary::default() };
+        .map_err(|e| RunnerError::Threads {
+            threads: opts.threads,
+            message: e.to_string(),
+        })?;
+    let mut summary = Summary {
+        total: specs.len(),
+        ..Summary::default()
+    };
     let mut progress = Progress::new(specs.len(), opts.progress_every);
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<RunRecord>();
@@ -132,7 +151,9 @@ pub fn run_sweep(sweep: &Sweep, source: &SweepSource, opts: &RunOptions) -> Resu
 
 /// A name part unique to this process and moment, so that writers never collide.
 fn writer_token() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     hex(&Sha256::digest(format!("{}-{nanos}", std::process::id()))[..6])
 }
 
@@ -148,49 +169,98 @@ pub fn execute(spec: &RunSpec, sweep: &Sweep) -> RunRecord {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            RunRecord::failed(spec.clone(), format!("panic: {message}"), start.elapsed().as_secs_f64())
+            RunRecord::failed(
+                spec.clone(),
+                format!("panic: {message}"),
+                start.elapsed().as_secs_f64(),
+            )
         }
     }
 }
 
-fn stage_spectrum(stage: Stage, mut w: Vec<f64>, n: usize, mask: f64) -> Result<StageSpectrum, String> {
+fn stage_spectrum(
+    stage: Stage,
+    mut w: Vec<f64>,
+    n: usize,
+    mask: f64,
+) -> Result<StageSpectrum, String> {
     mask_small(&mut w, mask);
     let eigenvalues = eigenvalues(&w, n).map_err(|e| format!("{} spectrum: {e}", stage.name()))?;
     let radii = reference_radii(&eigenvalues);
-    Ok(StageSpectrum { stage, eigenvalues, radii })
+    Ok(StageSpectrum {
+        stage,
+        eigenvalues,
+        radii,
+    })
 }
 
 fn compute(spec: &RunSpec, sweep: &Sweep, start: Instant) -> Result<RunRecord, String> {
     let (s, n, seed) = (&sweep.train, spec.n, sweep.master_seed);
     let rule = SignRule::new(spec.constraint, n, spec.exc_frac);
-    let initial: Params<f32> = initial_params(n, spec.init, s.normal_gain, &mut spec.rng(seed, Stream::Init));
+    let initial: Params<f32> = initial_params(
+        n,
+        spec.init,
+        s.normal_gain,
+        &mut spec.rng(seed, Stream::Init),
+    );
     let mut record = RunRecord::failed(spec.clone(), String::new(), 0.0);
     record.status = Status::Ok;
     record.error = None;
-    record.spectra.push(stage_spectrum(Stage::Initial, initial.w_rec_f64(), n, 0.0)?);
+    record
+        .spectra
+        .push(stage_spectrum(Stage::Initial, initial.w_rec_f64(), n, 0.0)?);
     if rule.partition.is_some() {
         let mut projected = initial.clone();
         let (w_in, w_rec) = projected.w_in_rec_mut();
         rule.project(w_in, w_rec);
-        record.spectra.push(stage_spectrum(Stage::Projected, projected.w_rec_f64(), n, 0.0)?);
+        record.spectra.push(stage_spectrum(
+            Stage::Projected,
+            projected.w_rec_f64(),
+            n,
+            0.0,
+        )?);
     }
     if s.epochs > 0 {
-        let train_set = spec.task.draw_many(&mut spec.rng(seed, Stream::TrainTrials), s.trials);
-        let trained = train(spec.task, &rule, initial, s, &train_set, &mut spec.rng(seed, Stream::Shuffle));
+        let train_set = spec
+            .task
+            .draw_many(&mut spec.rng(seed, Stream::TrainTrials), s.trials);
+        let trained = train(
+            spec.task,
+            &rule,
+            initial,
+            s,
+            &train_set,
+            &mut spec.rng(seed, Stream::Shuffle),
+        );
         record.epochs = trained.history.len();
         record.steps = trained.steps;
         record.stop_reason = Some(trained.stop);
         record.final_loss = trained.history.last().copied();
         record.history = trained.history;
-        if trained.stop == StopReason::NonFiniteLoss {
+        if trained.stop.diverged() {
             record.status = Status::Diverged;
-            record.error = Some(format!("training loss became non-finite at update {}", trained.steps + 1));
+            let what = if trained.stop == StopReason::NonFiniteLoss {
+                "loss"
+            } else {
+                "gradient"
+            };
+            record.error = Some(format!(
+                "training {what} became non-finite at update {}",
+                trained.steps + 1
+            ));
         } else {
-            let test_set = spec.task.draw_many(&mut spec.rng(seed, Stream::TestTrials), s.test_trials);
+            let test_set = spec
+                .task
+                .draw_many(&mut spec.rng(seed, Stream::TestTrials), s.test_trials);
             let score = evaluate(spec.task, &trained.params, &test_set, s.batch);
             record.accuracy = Some(score.accuracy);
             record.test_loss = Some(score.mse);
-            record.spectra.push(stage_spectrum(Stage::Trained, trained.params.w_rec_f64(), n, sweep.analysis.mask_threshold)?);
+            record.spectra.push(stage_spectrum(
+                Stage::Trained,
+                trained.params.w_rec_f64(),
+                n,
+                sweep.analysis.mask_threshold,
+            )?);
         }
     }
     record.train_seconds = start.elapsed().as_secs_f64();

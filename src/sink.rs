@@ -33,7 +33,12 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Runs, Table::Spectra, Table::Eigenvalues, Table::History];
+    pub const ALL: [Table; 4] = [
+        Table::Runs,
+        Table::Spectra,
+        Table::Eigenvalues,
+        Table::History,
+    ];
 
     /// The folder name.
     pub fn name(self) -> &'static str {
@@ -69,10 +74,16 @@ struct Columns {
 
 impl Columns {
     fn push(&mut self, name: &str, nullable: bool, array: ArrayRef) {
-        self.fields.push(Field::new(name, array.data_type().clone(), nullable));
+        self.fields
+            .push(Field::new(name, array.data_type().clone(), nullable));
         self.arrays.push(array);
     }
-    fn str<'a>(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<&'a str>>) {
+    fn str<'a>(
+        &mut self,
+        name: &str,
+        nullable: bool,
+        values: impl Iterator<Item = Option<&'a str>>,
+    ) {
         let mut b = StringBuilder::new();
         values.for_each(|v| b.append_option(v));
         self.push(name, nullable, Arc::new(b.finish()));
@@ -101,12 +112,17 @@ impl Columns {
         self.int("n", false, specs.clone().map(|s| Some(s.n as i64)));
         self.float("exc_frac", true, specs.clone().map(|s| s.exc_frac));
         self.str("init", false, specs.clone().map(|s| Some(s.init.name())));
-        self.str("constraint", false, specs.clone().map(|s| Some(s.constraint.name())));
+        self.str(
+            "constraint",
+            false,
+            specs.clone().map(|s| Some(s.constraint.name())),
+        );
         self.int("seed", false, specs.map(|s| Some(s.seed as i64)));
     }
     fn finish(self) -> RecordBatch {
         let schema = Arc::new(Schema::new(self.fields));
-        RecordBatch::try_new(schema, self.arrays).expect("columns of equal length and declared types")
+        RecordBatch::try_new(schema, self.arrays)
+            .expect("columns of equal length and declared types")
     }
 }
 
@@ -116,17 +132,39 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
     match table {
         Table::Runs => runs_columns(&mut c, records, prov),
         Table::Spectra => {
-            let rows: Vec<(&RunSpec, &StageSpectrum)> = records.iter().flat_map(|r| r.spectra.iter().map(move |s| (&r.spec, s))).collect();
+            let rows: Vec<(&RunSpec, &StageSpectrum)> = records
+                .iter()
+                .flat_map(|r| r.spectra.iter().map(move |s| (&r.spec, s)))
+                .collect();
             c.coordinates(rows.iter().map(|r| r.0));
             c.str("stage", false, rows.iter().map(|r| Some(r.1.stage.name())));
-            c.float("spectral_radius", false, rows.iter().map(|r| Some(r.1.radii.spectral_radius)));
-            c.float("ref_radius_outer", true, rows.iter().map(|r| r.1.radii.outer));
-            c.float("ref_radius_inner", false, rows.iter().map(|r| Some(r.1.radii.inner)));
+            c.float(
+                "spectral_radius",
+                false,
+                rows.iter().map(|r| Some(r.1.radii.spectral_radius)),
+            );
+            c.float(
+                "ref_radius_outer",
+                true,
+                rows.iter().map(|r| r.1.radii.outer),
+            );
+            c.float(
+                "ref_radius_inner",
+                false,
+                rows.iter().map(|r| Some(r.1.radii.inner)),
+            );
         }
         Table::Eigenvalues => {
             let rows: Vec<_> = records
                 .iter()
-                .flat_map(|r| r.spectra.iter().flat_map(move |s| s.eigenvalues.iter().enumerate().map(move |(k, e)| (&r.spec, s.stage, k, e))))
+                .flat_map(|r| {
+                    r.spectra.iter().flat_map(move |s| {
+                        s.eigenvalues
+                            .iter()
+                            .enumerate()
+                            .map(move |(k, e)| (&r.spec, s.stage, k, e))
+                    })
+                })
                 .collect();
             c.coordinates(rows.iter().map(|r| r.0));
             c.str("stage", false, rows.iter().map(|r| Some(r.1.name())));
@@ -136,7 +174,15 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
             c.float("modulus", false, rows.iter().map(|r| Some(r.3.modulus())));
         }
         Table::History => {
-            let rows: Vec<_> = records.iter().flat_map(|r| r.history.iter().enumerate().map(move |(k, l)| (&r.spec, k, *l))).collect();
+            let rows: Vec<_> = records
+                .iter()
+                .flat_map(|r| {
+                    r.history
+                        .iter()
+                        .enumerate()
+                        .map(move |(k, l)| (&r.spec, k, *l))
+                })
+                .collect();
             c.coordinates(rows.iter().map(|r| r.0));
             c.int("epoch", false, rows.iter().map(|r| Some(r.1 as i64 + 1)));
             c.float("loss", false, rows.iter().map(|r| Some(r.2)));
@@ -150,15 +196,27 @@ fn runs_columns(c: &mut Columns, records: &[RunRecord], prov: &Provenance) {
     c.coordinates(r().map(|r| &r.spec));
     c.str("status", false, r().map(|r| Some(r.status.name())));
     c.str("error", true, r().map(|r| r.error.as_deref()));
-    c.str("stop_reason", true, r().map(|r| r.stop_reason.map(|s| s.name())));
+    c.str(
+        "stop_reason",
+        true,
+        r().map(|r| r.stop_reason.map(|s| s.name())),
+    );
     c.int("epochs", false, r().map(|r| Some(r.epochs as i64)));
     c.int("steps", false, r().map(|r| Some(r.steps as i64)));
     c.float("final_loss", true, r().map(|r| r.final_loss));
     c.float("accuracy", true, r().map(|r| r.accuracy));
     c.float("test_loss", true, r().map(|r| r.test_loss));
     c.float("train_seconds", false, r().map(|r| Some(r.train_seconds)));
-    c.str("engine_version", false, r().map(|_| Some(prov.engine_version.as_str())));
-    c.str("sweep_hash", false, r().map(|_| Some(prov.sweep_hash.as_str())));
+    c.str(
+        "engine_version",
+        false,
+        r().map(|_| Some(prov.engine_version.as_str())),
+    );
+    c.str(
+        "sweep_hash",
+        false,
+        r().map(|_| Some(prov.sweep_hash.as_str())),
+    );
 }
 
 /// Writes part files into the table folders of one output directory.
@@ -179,13 +237,24 @@ impl PartWriter {
         let mut meta = vec![
             KeyValue::new("dalesweep.sweep_toml".into(), prov.sweep_text.clone()),
             KeyValue::new("dalesweep.sweep_hash".into(), prov.sweep_hash.clone()),
-            KeyValue::new("dalesweep.engine_version".into(), prov.engine_version.clone()),
+            KeyValue::new(
+                "dalesweep.engine_version".into(),
+                prov.engine_version.clone(),
+            ),
         ];
         if let Some(commit) = &prov.git_commit {
             meta.push(KeyValue::new("dalesweep.git_commit".into(), commit.clone()));
         }
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_key_value_metadata(Some(meta)).build();
-        Ok(PartWriter { root: root.to_path_buf(), token, seq: 0, props })
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(Some(meta))
+            .build();
+        Ok(PartWriter {
+            root: root.to_path_buf(),
+            token,
+            seq: 0,
+            props,
+        })
     }
 
     /// Writes one part file per table holding `records`.
@@ -194,18 +263,29 @@ impl PartWriter {
         for table in Table::ALL {
             let dir = self.root.join(table.name());
             let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
-            write_atomically(&dir, &name, &batch(table, records, prov), self.props.clone())?;
+            write_atomically(
+                &dir,
+                &name,
+                &batch(table, records, prov),
+                self.props.clone(),
+            )?;
         }
         Ok(())
     }
 }
 
 /// Writes `batch` to `dir/.name.tmp`, fsyncs it, renames it to `dir/name` and fsyncs `dir`.
-fn write_atomically(dir: &Path, name: &str, batch: &RecordBatch, props: WriterProperties) -> io::Result<()> {
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    batch: &RecordBatch,
+    props: WriterProperties,
+) -> io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     let result = (|| {
         let file = File::create(&tmp)?;
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io::Error::other)?;
+        let mut writer =
+            ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io::Error::other)?;
         writer.write(batch).map_err(io::Error::other)?;
         let file = writer.into_inner().map_err(io::Error::other)?;
         file.sync_all()?;
@@ -225,16 +305,34 @@ mod tests {
     #[test]
     fn schemas_are_pinned() {
         let describe = |t: Table| -> Vec<String> {
-            t.schema().fields().iter().map(|f| format!("{}:{}{}", f.name(), f.data_type(), if f.is_nullable() { "?" } else { "" })).collect()
+            t.schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}:{}{}",
+                        f.name(),
+                        f.data_type(),
+                        if f.is_nullable() { "?" } else { "" }
+                    )
+                })
+                .collect()
         };
-        let coords = "run_id:Utf8 task:Utf8 n:Int64 exc_frac:Float64? init:Utf8 constraint:Utf8 seed:Int64";
+        let coords =
+            "run_id:Utf8 task:Utf8 n:Int64 exc_frac:Float64? init:Utf8 constraint:Utf8 seed:Int64";
         let tail = |s: &str| format!("{coords} {s}");
         assert_eq!(
             describe(Table::Runs).join(" "),
             tail("status:Utf8 error:Utf8? stop_reason:Utf8? epochs:Int64 steps:Int64 final_loss:Float64? accuracy:Float64? test_loss:Float64? train_seconds:Float64 engine_version:Utf8 sweep_hash:Utf8")
         );
         assert_eq!(describe(Table::Spectra).join(" "), tail("stage:Utf8 spectral_radius:Float64 ref_radius_outer:Float64? ref_radius_inner:Float64"));
-        assert_eq!(describe(Table::Eigenvalues).join(" "), tail("stage:Utf8 index:Int64 re:Float64 im:Float64 modulus:Float64"));
-        assert_eq!(describe(Table::History).join(" "), tail("epoch:Int64 loss:Float64"));
+        assert_eq!(
+            describe(Table::Eigenvalues).join(" "),
+            tail("stage:Utf8 index:Int64 re:Float64 im:Float64 modulus:Float64")
+        );
+        assert_eq!(
+            describe(Table::History).join(" "),
+            tail("epoch:Int64 loss:Float64")
+        );
     }
 }

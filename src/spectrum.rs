@@ -15,7 +15,9 @@ pub struct AnalysisSettings {
 
 impl Default for AnalysisSettings {
     fn default() -> Self {
-        AnalysisSettings { mask_threshold: 1e-4 }
+        AnalysisSettings {
+            mask_threshold: 1e-4,
+        }
     }
 }
 
@@ -44,7 +46,9 @@ pub enum SpectrumError {
 
 /// Sets entries with |w| < threshold to 0 (nothing when the threshold is 0).
 pub fn mask_small(w: &mut [f64], threshold: f64) {
-    w.iter_mut().filter(|x| x.abs() < threshold).for_each(|x| *x = 0.0);
+    w.iter_mut()
+        .filter(|x| x.abs() < threshold)
+        .for_each(|x| *x = 0.0);
 }
 
 /// Eigenvalues of the row-major `n x n` matrix `w`, in the documented order.
@@ -54,9 +58,19 @@ pub fn eigenvalues(w: &[f64], n: usize) -> Result<Vec<Eigenvalue>, SpectrumError
         return Err(SpectrumError::NonFinite);
     }
     let a = Array2::from_shape_vec((n, n), w.to_vec()).expect("shape checked above");
-    let values = a.eigvals().map_err(|e| SpectrumError::Lapack(e.to_string()))?;
-    let mut out: Vec<Eigenvalue> = values.iter().map(|c| Eigenvalue { re: c.re, im: c.im }).collect();
-    out.sort_by(|a, b| b.modulus().total_cmp(&a.modulus()).then(b.im.total_cmp(&a.im)).then(b.re.total_cmp(&a.re)));
+    let values = a
+        .eigvals()
+        .map_err(|e| SpectrumError::Lapack(e.to_string()))?;
+    let mut out: Vec<Eigenvalue> = values
+        .iter()
+        .map(|c| Eigenvalue { re: c.re, im: c.im })
+        .collect();
+    out.sort_by(|a, b| {
+        b.modulus()
+            .total_cmp(&a.modulus())
+            .then(b.im.total_cmp(&a.im))
+            .then(b.re.total_cmp(&a.re))
+    });
     Ok(out)
 }
 
@@ -119,7 +133,15 @@ mod tests {
 
     #[test]
     fn reference_radii_pick_the_seventh_and_the_last() {
-        let w: Vec<f64> = (0..64).map(|k| if k % 9 == 0 { 1.0 + (k / 9) as f64 } else { 0.0 }).collect();
+        let w: Vec<f64> = (0..64)
+            .map(|k| {
+                if k % 9 == 0 {
+                    1.0 + (k / 9) as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let ev = eigenvalues(&w, 8).unwrap();
         let r = reference_radii(&ev);
         assert_eq!((r.spectral_radius, r.outer, r.inner), (8.0, Some(2.0), 1.0));
@@ -131,6 +153,9 @@ mod tests {
         let mut w = vec![1e-5, -2e-4, 0.3, -5e-5];
         mask_small(&mut w, 1e-4);
         assert_eq!(w, vec![0.0, -2e-4, 0.3, 0.0]);
-        assert!(matches!(eigenvalues(&[f64::NAN, 0.0, 0.0, 1.0], 2), Err(SpectrumError::NonFinite)));
+        assert!(matches!(
+            eigenvalues(&[f64::NAN, 0.0, 0.0, 1.0], 2),
+            Err(SpectrumError::NonFinite)
+        ));
     }
 }

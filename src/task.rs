@@ -80,7 +80,11 @@ impl Task {
             _ => {
                 let delay = 1 + below(rng, 50) as usize;
                 let k = below(rng, 4);
-                Trial::Logic { delay, a: k & 1 == 1, b: k & 2 == 2 }
+                Trial::Logic {
+                    delay,
+                    a: k & 1 == 1,
+                    b: k & 2 == 2,
+                }
             }
         }
     }
@@ -132,7 +136,11 @@ impl Task {
             Trial::Logic { delay, a, b } => {
                 let on = (60 + delay..80 + delay).contains(&t);
                 let input = if on { [bit(a), bit(b)] } else { [0.0, 0.0] };
-                let target = if t >= 100 + delay { bit(self.logic(a, b)) } else { 0.0 };
+                let target = if t >= 100 + delay {
+                    bit(self.logic(a, b))
+                } else {
+                    0.0
+                };
                 (input, target)
             }
             Trial::FlipFlop { channels } => {
@@ -174,11 +182,13 @@ fn bit(v: bool) -> f64 {
 /// Whether a trial's mean output over each scoring window lies on the target's side of 0.5.
 /// `output(t)` is the network's output at step `t`.
 pub fn trial_succeeds(task: Task, trial: &Trial, output: impl Fn(usize) -> f64) -> bool {
-    task.score_windows(trial).into_iter().all(|(window, target)| {
-        let len = window.len() as f64;
-        let mean = window.map(&output).sum::<f64>() / len;
-        (mean > 0.5) == (target > 0.5)
-    })
+    task.score_windows(trial)
+        .into_iter()
+        .all(|(window, target)| {
+            let len = window.len() as f64;
+            let mean = window.map(&output).sum::<f64>() / len;
+            (mean > 0.5) == (target > 0.5)
+        })
 }
 
 #[cfg(test)]
@@ -191,8 +201,15 @@ mod tests {
 
     #[test]
     fn logic_pulses_and_targets_follow_the_method() {
-        for (task, want) in [(Task::And, [0., 0., 0., 1.]), (Task::Or, [0., 1., 1., 1.]), (Task::Xor, [0., 1., 1., 0.])] {
-            for (k, (a, b)) in [(false, false), (true, false), (false, true), (true, true)].into_iter().enumerate() {
+        for (task, want) in [
+            (Task::And, [0., 0., 0., 1.]),
+            (Task::Or, [0., 1., 1., 1.]),
+            (Task::Xor, [0., 1., 1., 0.]),
+        ] {
+            for (k, (a, b)) in [(false, false), (true, false), (false, true), (true, true)]
+                .into_iter()
+                .enumerate()
+            {
                 let d = 17;
                 let trial = Trial::Logic { delay: d, a, b };
                 assert_eq!(trial.kind() as usize, k);
@@ -201,7 +218,11 @@ mod tests {
                     let on = (77..97).contains(&t);
                     assert_eq!(input[0], if on && a { 1.0 } else { 0.0 }, "t={t}");
                     assert_eq!(input[1], if on && b { 1.0 } else { 0.0 }, "t={t}");
-                    assert_eq!(*target, if t >= 117 { want[k] } else { 0.0 }, "{task:?} k={k} t={t}");
+                    assert_eq!(
+                        *target,
+                        if t >= 117 { want[k] } else { 0.0 },
+                        "{task:?} k={k} t={t}"
+                    );
                 }
                 assert_eq!(task.score_windows(&trial), vec![(240..290, want[k])]);
             }
@@ -210,7 +231,9 @@ mod tests {
 
     #[test]
     fn flipflop_pulses_and_targets_follow_the_method() {
-        let trial = Trial::FlipFlop { channels: [1, 0, 1] };
+        let trial = Trial::FlipFlop {
+            channels: [1, 0, 1],
+        };
         assert_eq!(trial.kind(), 5);
         let (x, y) = series(Task::FlipFlop, &trial);
         assert_eq!(x.len(), 410);
@@ -218,16 +241,34 @@ mod tests {
             let set = (50..70).contains(&t) || (290..310).contains(&t);
             let reset = (170..190).contains(&t);
             assert_eq!(x[t], [f64::from(reset), f64::from(set)], "t={t}");
-            let target = if (90..210).contains(&t) || t >= 330 { 1.0 } else { 0.0 };
+            let target = if (90..210).contains(&t) || t >= 330 {
+                1.0
+            } else {
+                0.0
+            };
             assert_eq!(y[t], target, "t={t}");
         }
         let windows = Task::FlipFlop.score_windows(&trial);
-        assert_eq!(windows, vec![(190..210, 1.0), (310..330, 0.0), (390..410, 1.0)]);
+        assert_eq!(
+            windows,
+            vec![(190..210, 1.0), (310..330, 0.0), (390..410, 1.0)]
+        );
     }
 
     #[test]
     fn render_writes_time_major_columns() {
-        let trials = [Trial::Logic { delay: 1, a: true, b: false }, Trial::Logic { delay: 50, a: false, b: true }];
+        let trials = [
+            Trial::Logic {
+                delay: 1,
+                a: true,
+                b: false,
+            },
+            Trial::Logic {
+                delay: 50,
+                a: false,
+                b: true,
+            },
+        ];
         let steps = Task::Xor.steps();
         let mut x = vec![0f32; steps * 2 * INPUTS];
         let mut y = vec![0f32; steps * 2];
@@ -237,14 +278,29 @@ mod tests {
         assert_eq!(x[(61 * 2) * INPUTS], 1.0);
         assert_eq!(x[(61 * 2 + 1) * INPUTS + 1], 0.0);
         assert_eq!(x[(110 * 2 + 1) * INPUTS + 1], 1.0);
-        assert_eq!((y[101 * 2], y[101 * 2 + 1], y[150 * 2 + 1]), (1.0, 0.0, 1.0));
+        assert_eq!(
+            (y[101 * 2], y[101 * 2 + 1], y[150 * 2 + 1]),
+            (1.0, 0.0, 1.0)
+        );
     }
 
     #[test]
     fn scoring_uses_the_side_of_one_half() {
-        let trial = Trial::Logic { delay: 5, a: true, b: true };
-        assert!(trial_succeeds(Task::And, &trial, |t| if t >= 240 { 0.6 } else { 0.0 }));
-        assert!(!trial_succeeds(Task::And, &trial, |t| if t >= 240 { 0.4 } else { 1.0 }));
+        let trial = Trial::Logic {
+            delay: 5,
+            a: true,
+            b: true,
+        };
+        assert!(trial_succeeds(Task::And, &trial, |t| if t >= 240 {
+            0.6
+        } else {
+            0.0
+        }));
+        assert!(!trial_succeeds(Task::And, &trial, |t| if t >= 240 {
+            0.4
+        } else {
+            1.0
+        }));
         assert!(trial_succeeds(Task::Xor, &trial, |_| 0.1));
     }
 }

@@ -61,13 +61,20 @@ pub struct Adam<T> {
 impl<T: Real> Adam<T> {
     /// Zeroed moments for `len` parameters.
     pub fn new(len: usize) -> Adam<T> {
-        Adam { m: vec![T::zero(); len], v: vec![T::zero(); len], iterations: 0 }
+        Adam {
+            m: vec![T::zero(); len],
+            v: vec![T::zero(); len],
+            iterations: 0,
+        }
     }
 
     /// One update of `theta` by `grad` (clipped in place first): returns the gradient norm
-    /// before clipping.
+    /// before clipping. A non-finite norm leaves `theta` and the moments untouched.
     pub fn step(&mut self, s: &TrainSettings, theta: &mut [T], grad: &mut [T]) -> f64 {
         let norm = grad.iter().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt();
+        if !norm.is_finite() {
+            return norm;
+        }
         if s.clipnorm > 0.0 && norm >= s.clipnorm {
             let scale = T::of(s.clipnorm / norm);
             grad.iter_mut().for_each(|g| *g *= scale);
@@ -78,7 +85,12 @@ impl<T: Real> Adam<T> {
         let lr_t = T::of(lr * (1.0 - s.beta2.powf(t)).sqrt() / (1.0 - s.beta1.powf(t)));
         let (b1, b2, eps) = (T::of(s.beta1), T::of(s.beta2), T::of(s.epsilon));
         let (c1, c2) = (T::one() - b1, T::one() - b2);
-        for (((p, g), m), v) in theta.iter_mut().zip(grad.iter()).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in theta
+            .iter_mut()
+            .zip(grad.iter())
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             *m = b1 * *m + c1 * *g;
             *v = b2 * *v + c2 * *g * *g;
             *p -= lr_t * *m / (v.sqrt() + eps);
@@ -97,6 +109,9 @@ pub enum StopReason {
     LossTarget,
     /// A batch loss was NaN or infinite: the run diverged.
     NonFiniteLoss,
+    /// The gradient overflowed (exploding gradients through time): the run diverged; the
+    /// update was not applied.
+    NonFiniteGradient,
 }
 
 impl StopReason {
@@ -106,7 +121,16 @@ impl StopReason {
             StopReason::MaxEpochs => "max_epochs",
             StopReason::LossTarget => "loss_target",
             StopReason::NonFiniteLoss => "non_finite_loss",
+            StopReason::NonFiniteGradient => "non_finite_gradient",
         }
+    }
+
+    /// Whether training diverged.
+    pub fn diverged(self) -> bool {
+        matches!(
+            self,
+            StopReason::NonFiniteLoss | StopReason::NonFiniteGradient
+        )
     }
 }
 
@@ -168,7 +192,11 @@ pub struct Stepper<T> {
 impl<T: Real> Stepper<T> {
     /// Buffers for an `n`-unit network on `task` with batches of up to `batch` trials.
     pub fn new(task: Task, n: usize, batch: usize) -> Stepper<T> {
-        Stepper { batcher: Batcher::new(task, n, batch), grad: Params::zeros(n), adam: Adam::new(Params::<T>::len(n)) }
+        Stepper {
+            batcher: Batcher::new(task, n, batch),
+            grad: Params::zeros(n),
+            adam: Adam::new(Params::<T>::len(n)),
+        }
     }
 
     /// Updates done so far.
@@ -177,17 +205,35 @@ impl<T: Real> Stepper<T> {
     }
 
     /// Forward, backward, clipped Adam update and projection on one batch. Returns the batch
-    /// loss before the update, or `None` (and no update) when it is not finite.
-    pub fn step(&mut self, s: &TrainSettings, rule: &SignRule, params: &mut Params<T>, trials: &[&Trial]) -> Option<f64> {
+    /// loss before the update, or why training must stop (no update is then applied).
+    pub fn step(
+        &mut self,
+        s: &TrainSettings,
+        rule: &SignRule,
+        params: &mut Params<T>,
+        trials: &[&Trial],
+    ) -> Result<f64, StopReason> {
         let batch_loss = self.batcher.forward(params, trials);
         if !batch_loss.is_finite() {
-            return None;
+            return Err(StopReason::NonFiniteLoss);
         }
-        backward(params, &self.batcher.x, trials.len(), &mut self.batcher.ws, &mut self.grad);
-        self.adam.step(s, params.as_mut_slice(), self.grad.as_mut_slice());
+        backward(
+            params,
+            &self.batcher.x,
+            trials.len(),
+            &mut self.batcher.ws,
+            &mut self.grad,
+        );
+        if !self
+            .adam
+            .step(s, params.as_mut_slice(), self.grad.as_mut_slice())
+            .is_finite()
+        {
+            return Err(StopReason::NonFiniteGradient);
+        }
         let (w_in, w_rec) = params.w_in_rec_mut();
         rule.project(w_in, w_rec);
-        Some(batch_loss)
+        Ok(batch_loss)
     }
 }
 
@@ -212,11 +258,13 @@ pub fn train<T: Real>(
         for chunk in order.chunks(s.batch) {
             picked.clear();
             picked.extend(chunk.iter().map(|&k| &train_set[k]));
-            let Some(batch_loss) = stepper.step(s, rule, &mut params, &picked) else {
-                stop = StopReason::NonFiniteLoss;
-                break 'epochs;
-            };
-            total += batch_loss * chunk.len() as f64;
+            match stepper.step(s, rule, &mut params, &picked) {
+                Ok(batch_loss) => total += batch_loss * chunk.len() as f64,
+                Err(reason) => {
+                    stop = reason;
+                    break 'epochs;
+                }
+            }
         }
         let mean = total / train_set.len() as f64;
         history.push(mean);
@@ -225,7 +273,12 @@ pub fn train<T: Real>(
             break;
         }
     }
-    Trained { params, history, steps: stepper.updates(), stop }
+    Trained {
+        params,
+        history,
+        steps: stepper.updates(),
+        stop,
+    }
 }
 
 /// Scores `params` on `trials` in batches of `batch`.
@@ -242,7 +295,10 @@ pub fn evaluate<T: Real>(task: Task, params: &Params<T>, trials: &[Trial], batch
             }
         }
     }
-    Score { accuracy: hits as f64 / trials.len() as f64, mse: sq / trials.len() as f64 }
+    Score {
+        accuracy: hits as f64 / trials.len() as f64,
+        mse: sq / trials.len() as f64,
+    }
 }
 
 #[cfg(test)]
@@ -252,7 +308,12 @@ mod tests {
     /// Two Adam steps on a 3-parameter vector against the Keras 2.3 formulas written out.
     #[test]
     fn adam_matches_keras_with_clipping_and_decay() {
-        let s = TrainSettings { lr: 0.01, decay: 0.5, clipnorm: 0.5, ..TrainSettings::default() };
+        let s = TrainSettings {
+            lr: 0.01,
+            decay: 0.5,
+            clipnorm: 0.5,
+            ..TrainSettings::default()
+        };
         let mut theta = vec![1.0f64, -2.0, 0.5];
         let mut adam = Adam::new(3);
         // Step 1: norm of (3, 4, 0) is 5 >= 0.5 -> g = (0.3, 0.4, 0).
@@ -276,8 +337,17 @@ mod tests {
             let m2 = 0.9 * m1[k] + 0.1 * g2[k];
             let v2 = 0.999 * v1[k] + 0.001 * g2[k] * g2[k];
             let want = want1[k] - lr2 * m2 / (f64::sqrt(v2) + 1e-8);
-            assert!((theta[k] - want).abs() < 1e-15, "step 2, k={k}: {} vs {want}", theta[k]);
+            assert!(
+                (theta[k] - want).abs() < 1e-15,
+                "step 2, k={k}: {} vs {want}",
+                theta[k]
+            );
         }
         assert_eq!(adam.iterations, 2);
+        let before = theta.clone();
+        assert!(adam
+            .step(&s, &mut theta, &mut [f64::INFINITY, 0.0, 1.0])
+            .is_infinite());
+        assert_eq!((theta, adam.iterations), (before, 2));
     }
 }

@@ -11,10 +11,31 @@ fn plan_lists_the_default_sweep_in_grid_order() {
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "16 runs in sweep default");
-    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["run_id", "task", "constraint", "init", "n", "exc_frac", "seed"]);
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        [
+            "run_id",
+            "task",
+            "constraint",
+            "init",
+            "n",
+            "exc_frac",
+            "seed"
+        ]
+    );
     assert_eq!(lines.len(), 18);
-    let coords: Vec<String> = lines[2..].iter().map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")).collect();
-    assert_eq!(coords[..3], ["and dale orthogonal 50 0.8 0", "and dale orthogonal 50 0.8 1", "and dale orthogonal 100 0.8 0"]);
+    let coords: Vec<String> = lines[2..]
+        .iter()
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        coords[..3],
+        [
+            "and dale orthogonal 50 0.8 0",
+            "and dale orthogonal 50 0.8 1",
+            "and dale orthogonal 100 0.8 0"
+        ]
+    );
     assert_eq!(coords[8], "and none orthogonal 50 none 0");
     assert_eq!(coords[15], "and none normal 100 none 1");
 }
@@ -33,18 +54,25 @@ fn bad_sweep_files_exit_2_with_location_and_write_nothing() {
     for (name, text, want) in cases {
         let path = sweep_file(&dir, name, &text);
         let out_dir = dir.join(format!("out-{name}"));
-        for args in [vec!["run", path.as_str(), "--out", out_dir.to_str().unwrap()], vec!["plan", path.as_str()]] {
+        for args in [
+            vec!["run", path.as_str(), "--out", out_dir.to_str().unwrap()],
+            vec!["plan", path.as_str()],
+        ] {
             let out = dalesweep(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-            assert!(stderr.contains(want), "{name}: stderr\n{stderr}\nlacks\n{want}");
+            assert!(
+                stderr.contains(want),
+                "{name}: stderr\n{stderr}\nlacks\n{want}"
+            );
             assert!(out.stdout.is_empty(), "{name}: printed a plan");
         }
         assert!(!out_dir.exists(), "{name}: created {}", out_dir.display());
     }
     let missing = dalesweep(&["plan", "no/such/sweep.toml"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/sweep.toml: cannot read the sweep file"));
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("no/such/sweep.toml: cannot read the sweep file"));
 }
 
 #[test]
@@ -63,5 +91,8 @@ fn unwritable_output_is_fatal() {
 fn help_documents_exit_codes() {
     let out = dalesweep_ok(&["run", "--help"], 0);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("0  every run ended ok") && text.contains("2  fatal"), "{text}");
+    assert!(
+        text.contains("0  every run ended ok") && text.contains("2  fatal"),
+        "{text}"
+    );
 }

@@ -15,27 +15,79 @@ fn thread_counts_give_identical_tables_that_pandas_and_polars_read() {
     let dir = scratch("threads");
     let sweep = sweep_file(&dir, "small.toml", SMALL);
     let (one, two) = (dir.join("t1"), dir.join("t2"));
-    dalesweep_ok(&["run", &sweep, "--out", one.to_str().unwrap(), "--threads", "1"], 0);
-    dalesweep_ok(&["run", &sweep, "--out", two.to_str().unwrap(), "--threads", "2"], 0);
+    dalesweep_ok(
+        &[
+            "run",
+            &sweep,
+            "--out",
+            one.to_str().unwrap(),
+            "--threads",
+            "1",
+        ],
+        0,
+    );
+    dalesweep_ok(
+        &[
+            "run",
+            &sweep,
+            "--out",
+            two.to_str().unwrap(),
+            "--threads",
+            "2",
+        ],
+        0,
+    );
     for table in TABLES {
-        let (a, b) = (rows(&one.join(table), &["train_seconds"]), rows(&two.join(table), &["train_seconds"]));
+        let (a, b) = (
+            rows(&one.join(table), &["train_seconds"]),
+            rows(&two.join(table), &["train_seconds"]),
+        );
         assert!(!a.is_empty(), "{table} is empty");
-        assert!(a == b, "{table} differs between --threads 1 and --threads 2");
+        assert!(
+            a == b,
+            "{table} differs between --threads 1 and --threads 2"
+        );
     }
     let plan = dalesweep_ok(&["plan", &sweep], 0);
-    let count: usize = String::from_utf8(plan.stdout).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let count: usize = String::from_utf8(plan.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(count, 40);
     let runs = rows(&one.join("runs"), &[]);
     assert_eq!(runs.len(), count);
-    let constrained = runs.iter().filter(|r| field(r, "constraint") != "none").count();
+    let constrained = runs
+        .iter()
+        .filter(|r| field(r, "constraint") != "none")
+        .count();
     let spectra = rows(&one.join("spectra"), &[]);
-    assert_eq!(spectra.len(), 2 * count + constrained, "initial + trained for all, projected for constrained");
+    assert_eq!(
+        spectra.len(),
+        2 * count + constrained,
+        "initial + trained for all, projected for constrained"
+    );
     let eigen = rows(&one.join("eigenvalues"), &[]);
-    let units: usize = spectra.iter().map(|r| field(r, "n").parse::<usize>().unwrap()).sum();
+    let units: usize = spectra
+        .iter()
+        .map(|r| field(r, "n").parse::<usize>().unwrap())
+        .sum();
     assert_eq!(eigen.len(), units);
     assert_eq!(rows(&one.join("history"), &[]).len(), 2 * count);
-    let check = Command::new(python()).arg(root().join("tests/python/check_tables.py")).arg(&one).arg(count.to_string()).output().unwrap();
-    assert!(check.status.success(), "{}\n{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+    let check = Command::new(python())
+        .arg(root().join("tests/python/check_tables.py"))
+        .arg(&one)
+        .arg(count.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]
@@ -46,8 +98,16 @@ fn dale_projection_holds_on_projected_spectra_and_epochs_zero_skips_training() {
     let out = dir.join("out");
     dalesweep_ok(&["run", &sweep, "--out", out.to_str().unwrap()], 0);
     let runs = rows(&out.join("runs"), &[]);
-    assert!(runs.iter().all(|r| field(r, "status") == "ok" && field(r, "epochs") == "0" && field(r, "accuracy") == "null"));
-    let stages: std::collections::BTreeSet<String> = rows(&out.join("spectra"), &[]).iter().map(|r| field(r, "stage").to_string()).collect();
-    assert_eq!(stages.into_iter().collect::<Vec<_>>(), ["initial", "projected"]);
+    assert!(runs.iter().all(|r| field(r, "status") == "ok"
+        && field(r, "epochs") == "0"
+        && field(r, "accuracy") == "null"));
+    let stages: std::collections::BTreeSet<String> = rows(&out.join("spectra"), &[])
+        .iter()
+        .map(|r| field(r, "stage").to_string())
+        .collect();
+    assert_eq!(
+        stages.into_iter().collect::<Vec<_>>(),
+        ["initial", "projected"]
+    );
     assert!(rows(&out.join("history"), &[]).is_empty());
 }

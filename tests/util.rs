@@ -22,13 +22,22 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs `dalesweep` with `args`.
 pub fn dalesweep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dalesweep")).args(args).current_dir(root()).output().expect("run dalesweep")
+    Command::new(env!("CARGO_BIN_EXE_dalesweep"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run dalesweep")
 }
 
 /// Runs `dalesweep` and insists on exit code `code`.
 pub fn dalesweep_ok(args: &[&str], code: i32) -> Output {
     let out = dalesweep(args);
-    assert_eq!(out.status.code(), Some(code), "dalesweep {args:?}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "dalesweep {args:?}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -41,11 +50,21 @@ pub fn sweep_file(dir: &Path, name: &str, text: &str) -> String {
 
 /// All record batches of a table folder (visible part files only).
 pub fn batches(dir: &Path) -> Vec<RecordBatch> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| !p.file_name().unwrap().to_str().unwrap().starts_with('.')).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_str().unwrap().starts_with('.'))
+        .collect();
     files.sort();
     files
         .iter()
-        .flat_map(|f| ParquetRecordBatchReaderBuilder::try_new(File::open(f).unwrap()).unwrap().build().unwrap().map(|b| b.unwrap()))
+        .flat_map(|f| {
+            ParquetRecordBatchReaderBuilder::try_new(File::open(f).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+        })
         .collect()
 }
 
@@ -90,12 +109,16 @@ fn cell(col: &dyn Array, i: usize) -> String {
 /// The value of column `name` in a row from [`rows`].
 pub fn field<'a>(row: &'a [String], name: &str) -> &'a str {
     let prefix = format!("{name}=");
-    row.iter().find_map(|c| c.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no column {name}"))
+    row.iter()
+        .find_map(|c| c.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 /// The Python with pandas, polars and pyarrow: `$DALESWEEP_PYTHON`, else `.venv/bin/python`.
 pub fn python() -> PathBuf {
-    let python = std::env::var_os("DALESWEEP_PYTHON").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/python"));
+    let python = std::env::var_os("DALESWEEP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
     assert!(
         python.exists(),
         "no Python for the reader tests at {}: run `just venv` (python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt)",
