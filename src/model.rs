@@ -119,7 +119,7 @@ impl<T: Real> Params<T> {
 }
 
 /// Buffers of one forward/backward pass for batches of up to `max_batch` trials of up to
-/// `steps` steps. Peak size: `(2 T + 1) B N + 2 T B + B N` scalars.
+/// `steps` steps: `(2 T + 1) B N + 2 T B` scalars (states, their gradients, outputs, `dL/dy`).
 pub struct Workspace<T> {
     n: usize,
     steps: usize,

@@ -81,21 +81,31 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// A record for a run that produced nothing but its reason.
-    pub fn failed(spec: RunSpec, error: String, seconds: f64) -> RunRecord {
+    /// An `ok` record with nothing filled in yet.
+    pub fn new(spec: RunSpec) -> RunRecord {
         RunRecord {
             spec,
-            status: Status::Failed,
-            error: Some(error),
+            status: Status::Ok,
+            error: None,
             stop_reason: None,
             epochs: 0,
             steps: 0,
             final_loss: None,
             accuracy: None,
             test_loss: None,
-            train_seconds: seconds,
+            train_seconds: 0.0,
             history: Vec::new(),
             spectra: Vec::new(),
+        }
+    }
+
+    /// A record for a run that produced nothing but its reason.
+    pub fn failed(spec: RunSpec, error: String, seconds: f64) -> RunRecord {
+        RunRecord {
+            status: Status::Failed,
+            error: Some(error),
+            train_seconds: seconds,
+            ..RunRecord::new(spec)
         }
     }
 }

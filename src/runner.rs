@@ -203,9 +203,7 @@ fn compute(spec: &RunSpec, sweep: &Sweep, start: Instant) -> Result<RunRecord, S
         s.normal_gain,
         &mut spec.rng(seed, Stream::Init),
     );
-    let mut record = RunRecord::failed(spec.clone(), String::new(), 0.0);
-    record.status = Status::Ok;
-    record.error = None;
+    let mut record = RunRecord::new(spec.clone());
     record
         .spectra
         .push(stage_spectrum(Stage::Initial, initial.w_rec_f64(), n, 0.0)?);

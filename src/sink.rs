@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
@@ -95,12 +95,6 @@ impl Columns {
     }
     fn float(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<f64>>) {
         let mut b = Float64Builder::new();
-        values.for_each(|v| b.append_option(v));
-        self.push(name, nullable, Arc::new(b.finish()));
-    }
-    #[allow(dead_code)]
-    fn boolean(&mut self, name: &str, nullable: bool, values: impl Iterator<Item = Option<bool>>) {
-        let mut b = BooleanBuilder::new();
         values.for_each(|v| b.append_option(v));
         self.push(name, nullable, Arc::new(b.finish()));
     }
