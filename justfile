@@ -9,8 +9,15 @@ sweep *ARGS: deps
 plan *ARGS: deps
     cargo run --release -- plan {{ARGS}}
 
-# Run every test (unit, integration, Python readers) in release mode
-test: deps venv
+# Run every test (unit, integration, Python readers, a real SLURM cluster) in release mode
+test: venv
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ "$(id -u)" = 0 ]; then scripts/ensure-deps.sh --slurm; else scripts/ensure-deps.sh; fi
+    if [ -z "${CI:-}" ] && { [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/slurmctld ]; }; then
+        echo "SKIPPING the SLURM cluster test: it needs root and Debian's slurmctld, slurmd, slurm-client, munge (CI runs it)" >&2
+        export DALESWEEP_SKIP_SLURM=1
+    fi
     cargo test --release
 
 # Criterion benchmarks: training step per size, SGEMM ceiling, eigen-analysis

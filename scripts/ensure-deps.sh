@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Makes sure the system libraries dalesweep links against are present: Debian's OpenBLAS
-# (BLAS + LAPACK) and pkg-config. Installs them when run as root; otherwise prints the command.
+# Makes sure the system packages dalesweep needs are present: Debian's OpenBLAS (BLAS + LAPACK)
+# and pkg-config to build, and with `--slurm` the SLURM daemons the cluster test starts.
+# Installs them when run as root; otherwise prints the command.
 set -euo pipefail
+packages=(libopenblas-dev pkg-config)
+if [ "${1:-}" = --slurm ]; then
+    packages+=(slurmctld slurmd slurm-client munge)
+fi
 missing=()
-for pkg in libopenblas-dev pkg-config; do
+for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

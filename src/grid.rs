@@ -55,6 +55,70 @@ impl RunId {
     }
 }
 
+/// A disjoint part of a sweep for one process: the runs whose id, read as a big-endian
+/// integer, is `index` modulo `count`. Assignment by id, not position, so a shard's runs stay
+/// the same when the sweep file gains or loses runs. `0/1` is the whole sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `K/N` with `0 <= K < N` (K as in `SLURM_ARRAY_TASK_ID` of `--array=0-(N-1)`).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let err = || format!("--shard {text:?} must be K/N with integers 0 <= K < N, e.g. 0/4");
+        let (k, n) = text.split_once('/').ok_or_else(err)?;
+        let (index, count) = (
+            k.trim().parse().map_err(|_| err())?,
+            n.trim().parse().map_err(|_| err())?,
+        );
+        if count == 0 || index >= count {
+            return Err(err());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the run with this id belongs to the shard.
+    pub fn contains(&self, id: RunId) -> bool {
+        id.as_u64() % self.count == self.index
+    }
+
+    /// The shard of `count` that holds `id`.
+    pub fn of(id: RunId, count: u64) -> Shard {
+        Shard {
+            index: id.as_u64() % count,
+            count,
+        }
+    }
+
+    /// A name for files: `0-of-4`.
+    pub fn label(&self) -> String {
+        format!("{}-of-{}", self.index, self.count)
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for RunId {
+    type Err = String;
+    fn from_str(text: &str) -> Result<RunId, String> {
+        let bytes =
+            u64::from_str_radix(text, 16).map_err(|_| format!("{text:?} is not a run id"))?;
+        if text.len() != 16 {
+            return Err(format!("{text:?} is not a run id"));
+        }
+        Ok(RunId(bytes.to_be_bytes()))
+    }
+}
+
 /// One network of the grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
@@ -220,6 +284,28 @@ mod tests {
             "bed931ddc00dd5e2 and dale normal 4 0.75 3",
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn shards_split_by_id_and_parse_strictly() {
+        let runs = expand(&sweep(TEXT));
+        let shards: Vec<Shard> = (0..3)
+            .map(|k| Shard::parse(&format!("{k}/3")).unwrap())
+            .collect();
+        for r in &runs {
+            assert_eq!(shards.iter().filter(|s| s.contains(r.id)).count(), 1);
+            assert_eq!(Shard::of(r.id, 3), shards[(r.id.as_u64() % 3) as usize]);
+            assert_eq!(r.id.to_string().parse::<RunId>().unwrap(), r.id);
+        }
+        // b289540de67bf24c = 12864906229238723148 = 0 (mod 4).
+        assert!(Shard::parse("0/4").unwrap().contains(runs[0].id));
+        for bad in ["3/3", "1/0", "a/2", "2", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            (Shard::ALL.to_string(), Shard::parse("2/5").unwrap().label()),
+            ("0/1".into(), "2-of-5".into())
+        );
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! Modules in data-flow order; imports point from later to earlier only:
 //!
 //! - numeric core, no IO: [`linalg`] (BLAS), [`random`], [`task`], [`dale`], [`init`],
-//!   [`model`] (forward + BPTT), [`train`] (Adam, epochs, scoring), [`spectrum`] (LAPACK);
+//!   [`model`] (forward + BPTT), [`train`] (Adam, epochs, scoring), [`bulk`] (outliers,
+//!   disk/ring fit), [`spectrum`] (LAPACK, metrics);
 //! - plan: [`config`] (sweep file -> checked `Sweep`), [`grid`] (runs, ids, random streams);
-//! - results: [`record`] (row values), [`sink`] (Parquet);
-//! - edge: [`runner`] (threads, writing), [`progress`], [`cli`].
+//! - results: [`record`] (row values), [`sink`] (Parquet), [`store`] (what a directory holds);
+//! - edge: [`runner`] (threads, resume, writing), [`progress`], [`slurm`] (job arrays), [`cli`].
 //!
 //! **Determinism contract.** A run's numbers are a function of its `RunSpec` and the sweep's
 //! settings alone: its random streams are derived from the master seed and its coordinates
@@ -18,6 +19,7 @@
 
 extern crate openblas_src;
 
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod dale;
@@ -30,6 +32,8 @@ pub mod random;
 pub mod record;
 pub mod runner;
 pub mod sink;
+pub mod slurm;
 pub mod spectrum;
+pub mod store;
 pub mod task;
 pub mod train;

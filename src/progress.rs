@@ -92,12 +92,29 @@ impl Progress {
         self.printed = Some(self.done);
         let mut err = std::io::stderr().lock();
         let _ = if self.terminal {
-            write!(err, "\r\x1b[2K{}", self.line())
+            write!(
+                err,
+                "\r\x1b[2K{} {}",
+                bar(self.done, self.total),
+                self.line()
+            )
         } else {
             writeln!(err, "{}", self.line())
         };
         let _ = err.flush();
     }
+}
+
+/// `[#####.....]`: the share of runs done, 24 cells wide.
+fn bar(done: usize, total: usize) -> String {
+    let cells = 24;
+    let filled = (done * cells).checked_div(total).unwrap_or(cells);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(cells - filled))
+}
+
+/// Prints one informational line on stderr.
+pub fn note(message: &str) {
+    eprintln!("{message}");
 }
 
 fn clock(secs: f64) -> String {

@@ -2,7 +2,7 @@
 //! them, and the sinks, which write them. A failed run is a record with its reason.
 
 use crate::grid::RunSpec;
-use crate::spectrum::{Eigenvalue, ReferenceRadii};
+use crate::spectrum::{Analysis, Eigenvalue};
 use crate::train::StopReason;
 
 /// Outcome of a run, stored in the `status` column.
@@ -17,6 +17,13 @@ pub enum Status {
 }
 
 impl Status {
+    /// Parses a stored `status`.
+    pub fn from_name(name: &str) -> Option<Status> {
+        [Status::Ok, Status::Diverged, Status::Failed]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -53,7 +60,7 @@ pub struct StageSpectrum {
     pub stage: Stage,
     /// Sorted as [`crate::spectrum::eigenvalues`] returns them.
     pub eigenvalues: Vec<Eigenvalue>,
-    pub radii: ReferenceRadii,
+    pub analysis: Analysis,
 }
 
 /// Everything one run produced.

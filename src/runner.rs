@@ -3,9 +3,10 @@
 //! pinned to one thread, while the calling thread writes results as they arrive. A run that
 //! panics or fails numerically becomes a `failed` record; the others go on.
 
+use std::collections::HashSet;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,14 +16,15 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{hex, Sweep, SweepSource};
 use crate::dale::SignRule;
-use crate::grid::{expand, RunSpec, Stream};
+use crate::grid::{expand, RunId, RunSpec, Shard, Stream};
 use crate::init::initial_params;
 use crate::linalg::set_blas_threads;
 use crate::model::Params;
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::record::{RunRecord, Stage, StageSpectrum, Status};
 use crate::sink::{PartWriter, Provenance, Table};
-use crate::spectrum::{eigenvalues, mask_small, reference_radii};
+use crate::spectrum::{analyse, mask_small};
+use crate::store::{ids_in, lock_shard, recorded_runs, remove_runs, LockError};
 use crate::train::{evaluate, train, StopReason};
 
 /// How to run a sweep.
@@ -33,6 +35,10 @@ pub struct RunOptions {
     pub threads: usize,
     /// Interval of plain progress lines when stderr is not a terminal.
     pub progress_every: Duration,
+    /// The part of the sweep to run.
+    pub shard: Shard,
+    /// Also rerun runs recorded `failed` or `diverged` (their old rows are removed first).
+    pub retry_failed: bool,
 }
 
 /// Counts of a finished sweep.
@@ -42,6 +48,10 @@ pub struct Summary {
     pub ok: usize,
     pub diverged: usize,
     pub failed: usize,
+    /// Runs already recorded before this invocation (counted in the statuses too).
+    pub skipped: usize,
+    /// Recorded runs of the shard that the sweep no longer has (left alone, not counted).
+    pub stale: usize,
 }
 
 impl Summary {
@@ -63,8 +73,8 @@ impl Summary {
 pub enum RunnerError {
     #[error("output directory {path}: {source} (choose a writable --out)")]
     Output { path: PathBuf, source: io::Error },
-    #[error("output directory {0} already holds results: choose another --out or remove it")]
-    NotEmpty(PathBuf),
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
 }
@@ -81,7 +91,8 @@ pub fn provenance(source: &SweepSource) -> Provenance {
     }
 }
 
-/// Runs every run of `sweep`, writing its tables under `opts.out`.
+/// Runs every run of `sweep` (of `opts.shard`) not yet recorded under `opts.out`, writing
+/// its tables there. See [`prepare`] for what is skipped, retried and cleaned up.
 pub fn run_sweep(
     sweep: &Sweep,
     source: &SweepSource,
@@ -92,17 +103,33 @@ pub fn run_sweep(
         path: opts.out.clone(),
         source,
     };
-    let runs_dir = opts.out.join(Table::Runs.name());
-    if runs_dir
-        .read_dir()
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false)
-    {
-        return Err(RunnerError::NotEmpty(opts.out.clone()));
+    std::fs::create_dir_all(&opts.out).map_err(out_err)?;
+    let _lock = lock_shard(&opts.out, opts.shard)?;
+    let specs: Vec<RunSpec> = expand(sweep)
+        .into_iter()
+        .filter(|r| opts.shard.contains(r.id))
+        .collect();
+    let prepared = prepare(&opts.out, opts.shard, &specs, opts.retry_failed).map_err(out_err)?;
+    let mut summary = prepared.summary;
+    if summary.skipped > 0 || summary.stale > 0 {
+        progress::note(&format!(
+            "resuming in {}: {} of {} runs already recorded, {} to compute{}",
+            opts.out.display(),
+            summary.skipped,
+            summary.total,
+            prepared.pending.len(),
+            if summary.stale > 0 {
+                format!(
+                    "; {} recorded runs are no longer in the sweep and are left alone",
+                    summary.stale
+                )
+            } else {
+                String::new()
+            }
+        ));
     }
     let prov = provenance(source);
     let mut writer = PartWriter::create(&opts.out, writer_token(), &prov).map_err(out_err)?;
-    let specs = expand(sweep);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
@@ -110,17 +137,14 @@ pub fn run_sweep(
             threads: opts.threads,
             message: e.to_string(),
         })?;
-    let mut summary = Summary {
-        total: specs.len(),
-        ..Summary::default()
-    };
-    let mut progress = Progress::new(specs.len(), opts.progress_every);
+    let pending = prepared.pending;
+    let mut progress = Progress::new(pending.len(), opts.progress_every);
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<RunRecord>();
     let written = std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
-                specs.par_iter().for_each_with(tx, |tx, spec| {
+                pending.par_iter().for_each_with(tx, |tx, spec| {
                     if !abort.load(Ordering::Relaxed) {
                         let _ = tx.send(execute(spec, sweep));
                     }
@@ -147,6 +171,66 @@ pub fn run_sweep(
     progress.finish();
     written.map_err(out_err)?;
     Ok(summary)
+}
+
+/// What is left to compute, after cleaning up.
+struct Prepared {
+    pending: Vec<RunSpec>,
+    /// Counts of the runs already recorded.
+    summary: Summary,
+}
+
+/// Reads what `out` holds for `shard` and makes it consistent before new runs are written:
+/// removes the rows of this shard's runs that have no `runs` row (a batch cut off by a kill),
+/// and with `retry_failed` every row of its `failed` and `diverged` runs. Runs recorded `ok`
+/// (or not ok, without `retry_failed`) are skipped; recorded runs of the shard that the sweep
+/// no longer has are left alone and counted as stale. Rows of other shards are never touched.
+fn prepare(
+    out: &Path,
+    shard: Shard,
+    specs: &[RunSpec],
+    retry_failed: bool,
+) -> io::Result<Prepared> {
+    let recorded = recorded_runs(out)?;
+    let ours = |id: &String| id.parse::<RunId>().is_ok_and(|id| shard.contains(id));
+    let mut remove: HashSet<String> = HashSet::new();
+    for table in [Table::History, Table::Eigenvalues, Table::Spectra] {
+        remove.extend(
+            ids_in(out, table)?
+                .into_iter()
+                .filter(|id| ours(id) && !recorded.contains_key(id)),
+        );
+    }
+    if retry_failed {
+        remove.extend(
+            specs
+                .iter()
+                .map(|r| r.id.to_string())
+                .filter(|id| recorded.get(id).is_some_and(|s| s != Status::Ok.name())),
+        );
+    }
+    remove_runs(out, &remove)?;
+    let mut summary = Summary {
+        total: specs.len(),
+        ..Summary::default()
+    };
+    let mut pending = Vec::new();
+    for spec in specs {
+        let id = spec.id.to_string();
+        match recorded.get(&id).filter(|_| !remove.contains(&id)) {
+            Some(status) => {
+                summary.skipped += 1;
+                summary.add(Status::from_name(status).unwrap_or(Status::Failed));
+            }
+            None => pending.push(spec.clone()),
+        }
+    }
+    let in_sweep: HashSet<String> = specs.iter().map(|r| r.id.to_string()).collect();
+    summary.stale = recorded
+        .keys()
+        .filter(|id| ours(id) && !in_sweep.contains(*id))
+        .count();
+    Ok(Prepared { pending, summary })
 }
 
 /// A name part unique to this process and moment, so that writers never collide.
@@ -185,12 +269,12 @@ fn stage_spectrum(
     mask: f64,
 ) -> Result<StageSpectrum, String> {
     mask_small(&mut w, mask);
-    let eigenvalues = eigenvalues(&w, n).map_err(|e| format!("{} spectrum: {e}", stage.name()))?;
-    let radii = reference_radii(&eigenvalues);
+    let (eigenvalues, analysis) =
+        analyse(&w, n).map_err(|e| format!("{} spectrum: {e}", stage.name()))?;
     Ok(StageSpectrum {
         stage,
         eigenvalues,
-        radii,
+        analysis,
     })
 }
 
@@ -263,4 +347,121 @@ fn compute(spec: &RunSpec, sweep: &Sweep, start: Instant) -> Result<RunRecord, S
     }
     record.train_seconds = start.elapsed().as_secs_f64();
     Ok(record)
+}
+
+/// Runs of one shard by outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardStatus {
+    pub shard: Shard,
+    pub total: usize,
+    pub ok: usize,
+    /// Recorded `failed` or `diverged`.
+    pub failed: usize,
+    /// Not recorded at all.
+    pub missing: usize,
+}
+
+/// What `out` holds of each of `shards` shards of `sweep`.
+pub fn shard_status(sweep: &Sweep, out: &Path, shards: u64) -> io::Result<Vec<ShardStatus>> {
+    let recorded = recorded_runs(out)?;
+    let mut status: Vec<ShardStatus> = (0..shards)
+        .map(|index| ShardStatus {
+            shard: Shard {
+                index,
+                count: shards,
+            },
+            total: 0,
+            ok: 0,
+            failed: 0,
+            missing: 0,
+        })
+        .collect();
+    for spec in expand(sweep) {
+        let s = &mut status[Shard::of(spec.id, shards).index as usize];
+        s.total += 1;
+        match recorded.get(&spec.id.to_string()).map(String::as_str) {
+            Some("ok") => s.ok += 1,
+            Some(_) => s.failed += 1,
+            None => s.missing += 1,
+        }
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use crate::store::part_files;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dalesweep-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn specs() -> (Sweep, Vec<RunSpec>) {
+        let text = "[sweep]\nname = \"t\"\n[grid]\ntask = [\"and\"]\nconstraint = [\"none\"]\ninit = [\"normal\"]\nn = [4]\nseed = 4\n";
+        let sweep = parse(&SweepSource {
+            origin: "t.toml".into(),
+            text: text.into(),
+        })
+        .unwrap();
+        let specs = expand(&sweep);
+        (sweep, specs)
+    }
+
+    fn record(spec: &RunSpec, status: Status) -> RunRecord {
+        RunRecord {
+            status,
+            history: vec![0.5, 0.25],
+            ..RunRecord::new(spec.clone())
+        }
+    }
+
+    #[test]
+    fn prepare_skips_recorded_retries_failed_and_removes_orphans() {
+        let out = scratch("prepare");
+        let (_, specs) = specs();
+        let prov = Provenance::default();
+        let mut writer = PartWriter::create(&out, "t".into(), &prov).unwrap();
+        writer
+            .write(
+                &[
+                    record(&specs[0], Status::Ok),
+                    record(&specs[1], Status::Failed),
+                ],
+                &prov,
+            )
+            .unwrap();
+        writer
+            .write(&[record(&specs[2], Status::Ok)], &prov)
+            .unwrap();
+        // The second batch was cut off before its runs part: its history rows are orphans.
+        let runs_parts = part_files(&out, Table::Runs).unwrap();
+        std::fs::remove_file(&runs_parts[1]).unwrap();
+
+        let p = prepare(&out, Shard::ALL, &specs, false).unwrap();
+        let pending: Vec<RunId> = p.pending.iter().map(|r| r.id).collect();
+        assert_eq!(pending, [specs[2].id, specs[3].id]);
+        assert_eq!(
+            (p.summary.skipped, p.summary.ok, p.summary.failed),
+            (2, 1, 1)
+        );
+        let history = ids_in(&out, Table::History).unwrap();
+        assert_eq!(history.len(), 2, "orphan rows of the cut-off run removed");
+        assert!(!history.contains(&specs[2].id.to_string()));
+
+        let p = prepare(&out, Shard::ALL, &specs, true).unwrap();
+        let pending: Vec<RunId> = p.pending.iter().map(|r| r.id).collect();
+        assert_eq!(pending, [specs[1].id, specs[2].id, specs[3].id]);
+        assert_eq!((p.summary.skipped, p.summary.failed), (1, 0));
+        let recorded = recorded_runs(&out).unwrap();
+        assert_eq!(
+            recorded.keys().collect::<Vec<_>>(),
+            [&specs[0].id.to_string()]
+        );
+        assert_eq!(ids_in(&out, Table::History).unwrap().len(), 1);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 }

@@ -3,16 +3,18 @@
 //! coordinates as typed columns. The schema of a table is whatever [`batch`] declares: building
 //! a batch of zero records gives it, so there is one schema source.
 //!
-//! A part file is written under a hidden name (`.part-….parquet.tmp`, which readers skip),
-//! fsynced, then renamed into place, so the folder only ever holds complete files. Footer
-//! metadata carries the sweep file, its hash, the engine version and the git commit.
+//! A part file is written into the hidden folder `.staging` of the output directory, fsynced,
+//! then renamed into its table folder, so a table folder only ever holds complete part files
+//! (and no temporary file, which polars would refuse). Footer
+//! metadata carries the sweep file, its hash, the engine version and the git commit. A batch is
+//! written table by table in [`Table::COMMIT_ORDER`], `runs` last.
 
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
@@ -38,6 +40,14 @@ impl Table {
         Table::Spectra,
         Table::Eigenvalues,
         Table::History,
+    ];
+    /// The order in which a batch is written and rows are removed: `runs` last, so a `runs`
+    /// row is the commit record of a run (its other rows are complete once it exists).
+    pub const COMMIT_ORDER: [Table; 4] = [
+        Table::History,
+        Table::Eigenvalues,
+        Table::Spectra,
+        Table::Runs,
     ];
 
     /// The folder name.
@@ -98,6 +108,11 @@ impl Columns {
         values.for_each(|v| b.append_option(v));
         self.push(name, nullable, Arc::new(b.finish()));
     }
+    fn boolean(&mut self, name: &str, values: impl Iterator<Item = bool>) {
+        let mut b = BooleanBuilder::new();
+        values.for_each(|v| b.append_value(v));
+        self.push(name, false, Arc::new(b.finish()));
+    }
     /// `run_id` and the six grid coordinates, one row per item.
     fn coordinates<'a>(&mut self, specs: impl Iterator<Item = &'a RunSpec> + Clone) {
         let ids: Vec<String> = specs.clone().map(|s| s.id.to_string()).collect();
@@ -125,29 +140,7 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
     let mut c = Columns::default();
     match table {
         Table::Runs => runs_columns(&mut c, records, prov),
-        Table::Spectra => {
-            let rows: Vec<(&RunSpec, &StageSpectrum)> = records
-                .iter()
-                .flat_map(|r| r.spectra.iter().map(move |s| (&r.spec, s)))
-                .collect();
-            c.coordinates(rows.iter().map(|r| r.0));
-            c.str("stage", false, rows.iter().map(|r| Some(r.1.stage.name())));
-            c.float(
-                "spectral_radius",
-                false,
-                rows.iter().map(|r| Some(r.1.radii.spectral_radius)),
-            );
-            c.float(
-                "ref_radius_outer",
-                true,
-                rows.iter().map(|r| r.1.radii.outer),
-            );
-            c.float(
-                "ref_radius_inner",
-                false,
-                rows.iter().map(|r| Some(r.1.radii.inner)),
-            );
-        }
+        Table::Spectra => spectra_columns(&mut c, records),
         Table::Eigenvalues => {
             let rows: Vec<_> = records
                 .iter()
@@ -156,16 +149,20 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
                         s.eigenvalues
                             .iter()
                             .enumerate()
-                            .map(move |(k, e)| (&r.spec, s.stage, k, e))
+                            .map(move |(k, e)| (&r.spec, s, k, e))
                     })
                 })
                 .collect();
             c.coordinates(rows.iter().map(|r| r.0));
-            c.str("stage", false, rows.iter().map(|r| Some(r.1.name())));
+            c.str("stage", false, rows.iter().map(|r| Some(r.1.stage.name())));
             c.int("index", false, rows.iter().map(|r| Some(r.2 as i64)));
             c.float("re", false, rows.iter().map(|r| Some(r.3.re)));
             c.float("im", false, rows.iter().map(|r| Some(r.3.im)));
             c.float("modulus", false, rows.iter().map(|r| Some(r.3.modulus())));
+            c.boolean(
+                "is_outlier",
+                rows.iter().map(|r| r.1.analysis.separation.is_outlier[r.2]),
+            );
         }
         Table::History => {
             let rows: Vec<_> = records
@@ -183,6 +180,66 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
         }
     }
     c.finish()
+}
+
+fn spectra_columns(c: &mut Columns, records: &[RunRecord]) {
+    let rows: Vec<(&RunSpec, &StageSpectrum)> = records
+        .iter()
+        .flat_map(|r| r.spectra.iter().map(move |s| (&r.spec, s)))
+        .collect();
+    let a = || rows.iter().map(|r| &r.1.analysis);
+    c.coordinates(rows.iter().map(|r| r.0));
+    c.str("stage", false, rows.iter().map(|r| Some(r.1.stage.name())));
+    c.float(
+        "spectral_radius",
+        false,
+        a().map(|a| Some(a.radii.spectral_radius)),
+    );
+    c.float("ref_radius_outer", true, a().map(|a| a.radii.outer));
+    c.float("ref_radius_inner", false, a().map(|a| Some(a.radii.inner)));
+    c.int(
+        "n_outliers",
+        false,
+        a().map(|a| Some(a.n_outliers() as i64)),
+    );
+    c.float(
+        "outlier_re",
+        true,
+        a().map(|a| a.largest_outlier.map(|e| e.re)),
+    );
+    c.float(
+        "outlier_im",
+        true,
+        a().map(|a| a.largest_outlier.map(|e| e.im)),
+    );
+    c.float(
+        "radius_outer",
+        false,
+        a().map(|a| Some(a.separation.bulk.radius_outer)),
+    );
+    c.float(
+        "radius_inner",
+        false,
+        a().map(|a| Some(a.separation.bulk.radius_inner)),
+    );
+    c.float("fit_ks", false, a().map(|a| Some(a.separation.bulk.fit_ks)));
+    c.str(
+        "shape",
+        false,
+        a().map(|a| Some(a.separation.bulk.shape.name())),
+    );
+    c.float("henrici", false, a().map(|a| Some(a.henrici)));
+    c.float(
+        "dominant_frequency_hz",
+        true,
+        a().map(|a| a.dominant_frequency_hz),
+    );
+    c.float("svd_entropy", false, a().map(|a| Some(a.svd_entropy)));
+    c.float(
+        "radius_circular_law",
+        false,
+        a().map(|a| Some(a.radius_circular_law)),
+    );
 }
 
 fn runs_columns(c: &mut Columns, records: &[RunRecord], prov: &Provenance) {
@@ -224,10 +281,9 @@ pub struct PartWriter {
 
 impl PartWriter {
     /// Creates the table folders under `root`.
+    /// Table folders are created at their first part, so none is ever empty.
     pub fn create(root: &Path, token: String, prov: &Provenance) -> io::Result<PartWriter> {
-        for table in Table::ALL {
-            fs::create_dir_all(root.join(table.name()))?;
-        }
+        fs::create_dir_all(staging_dir(root))?;
         let mut meta = vec![
             KeyValue::new("dalesweep.sweep_toml".into(), prov.sweep_text.clone()),
             KeyValue::new("dalesweep.sweep_hash".into(), prov.sweep_hash.clone()),
@@ -254,11 +310,11 @@ impl PartWriter {
     /// Writes one part file per table holding `records`.
     pub fn write(&mut self, records: &[RunRecord], prov: &Provenance) -> io::Result<()> {
         self.seq += 1;
-        for table in Table::ALL {
-            let dir = self.root.join(table.name());
+        for table in Table::COMMIT_ORDER {
             let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
             write_atomically(
-                &dir,
+                &self.root,
+                table,
                 &name,
                 &batch(table, records, prov),
                 self.props.clone(),
@@ -268,14 +324,27 @@ impl PartWriter {
     }
 }
 
-/// Writes `batch` to `dir/.name.tmp`, fsyncs it, renames it to `dir/name` and fsyncs `dir`.
-fn write_atomically(
-    dir: &Path,
+/// The folder under an output directory where part files are written before they are renamed
+/// into their table folder. Temporary files never sit in a table folder: polars refuses a
+/// directory that holds a file of another extension, hidden or not.
+pub fn staging_dir(root: &Path) -> PathBuf {
+    root.join(".staging")
+}
+
+/// Writes `batch` to `root/.staging/`, fsyncs it, renames it to `root/<table>/name` (creating
+/// the table folder at its first part) and fsyncs that folder. Renaming onto an existing name
+/// replaces the file atomically.
+pub(crate) fn write_atomically(
+    root: &Path,
+    table: Table,
     name: &str,
     batch: &RecordBatch,
     props: WriterProperties,
 ) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
+    let (staging, dir) = (staging_dir(root), root.join(table.name()));
+    fs::create_dir_all(&staging)?;
+    fs::create_dir_all(&dir)?;
+    let tmp = staging.join(format!("{}-{name}.tmp", table.name()));
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut writer =
@@ -319,10 +388,10 @@ mod tests {
             describe(Table::Runs).join(" "),
             tail("status:Utf8 error:Utf8? stop_reason:Utf8? epochs:Int64 steps:Int64 final_loss:Float64? accuracy:Float64? test_loss:Float64? train_seconds:Float64 engine_version:Utf8 sweep_hash:Utf8")
         );
-        assert_eq!(describe(Table::Spectra).join(" "), tail("stage:Utf8 spectral_radius:Float64 ref_radius_outer:Float64? ref_radius_inner:Float64"));
+        assert_eq!(describe(Table::Spectra).join(" "), tail("stage:Utf8 spectral_radius:Float64 ref_radius_outer:Float64? ref_radius_inner:Float64 n_outliers:Int64 outlier_re:Float64? outlier_im:Float64? radius_outer:Float64 radius_inner:Float64 fit_ks:Float64 shape:Utf8 henrici:Float64 dominant_frequency_hz:Float64? svd_entropy:Float64 radius_circular_law:Float64"));
         assert_eq!(
             describe(Table::Eigenvalues).join(" "),
-            tail("stage:Utf8 index:Int64 re:Float64 im:Float64 modulus:Float64")
+            tail("stage:Utf8 index:Int64 re:Float64 im:Float64 modulus:Float64 is_outlier:Boolean")
         );
         assert_eq!(
             describe(Table::History).join(" "),

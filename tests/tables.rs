@@ -111,3 +111,75 @@ fn dale_projection_holds_on_projected_spectra_and_epochs_zero_skips_training() {
     );
     assert!(rows(&out.join("history"), &[]).is_empty());
 }
+
+/// The embedded default sweep: every run ok, as many rows as `plan` lists, and every spectral
+/// column filled for every stage with values in their ranges.
+#[test]
+fn default_sweep_fills_every_spectral_column() {
+    let out = scratch("default_sweep").join("out");
+    dalesweep_ok(&["run", "--out", out.to_str().unwrap()], 0);
+    let runs = rows(&out.join("runs"), &[]);
+    assert_eq!(runs.len(), 16);
+    assert!(runs.iter().all(|r| field(r, "status") == "ok"));
+    let spectra = rows(&out.join("spectra"), &[]);
+    assert_eq!(
+        spectra.len(),
+        16 * 2 + 8,
+        "initial + trained for all, projected for dale"
+    );
+    let num = |r: &[String], c: &str| -> f64 {
+        field(r, c)
+            .parse()
+            .unwrap_or_else(|_| panic!("{c} = {}", field(r, c)))
+    };
+    for r in &spectra {
+        let (outer, inner) = (num(r, "radius_outer"), num(r, "radius_inner"));
+        assert!(outer > 0.0 && (0.0..=outer).contains(&inner), "{r:?}");
+        assert!(
+            (0.0..=1.0).contains(&num(r, "fit_ks")) && (0.0..1.0).contains(&num(r, "henrici")),
+            "{r:?}"
+        );
+        assert!(
+            num(r, "svd_entropy") > 0.5 && num(r, "svd_entropy") <= 1.0,
+            "{r:?}"
+        );
+        assert!(
+            num(r, "radius_circular_law") > 0.0 && num(r, "dominant_frequency_hz") > 0.0,
+            "{r:?}"
+        );
+        let shape = field(r, "shape");
+        assert!(shape == "disk" || shape == "ring");
+        let outliers: usize = field(r, "n_outliers").parse().unwrap();
+        assert_eq!(outliers == 0, field(r, "outlier_re") == "null", "{r:?}");
+        let (stage, init, constraint) =
+            (field(r, "stage"), field(r, "init"), field(r, "constraint"));
+        if stage == "initial" {
+            assert_eq!(
+                shape,
+                if init == "orthogonal" { "ring" } else { "disk" },
+                "{r:?}"
+            );
+        }
+        if stage == "projected" {
+            // 80 % excitatory rows: the projection adds a large real outlier.
+            assert!(outliers >= 1 && num(r, "outlier_re") > 1.0, "{r:?}");
+        }
+        if stage == "trained" && constraint == "dale" {
+            assert_eq!(
+                shape,
+                if init == "orthogonal" { "ring" } else { "disk" },
+                "trained Dale {r:?}"
+            );
+        }
+    }
+    let eigen = rows(&out.join("eigenvalues"), &[]);
+    let flagged = eigen
+        .iter()
+        .filter(|r| field(r, "is_outlier") == "true")
+        .count();
+    let counted: usize = spectra
+        .iter()
+        .map(|r| field(r, "n_outliers").parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(flagged, counted);
+}

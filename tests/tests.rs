@@ -5,4 +5,6 @@ mod util;
 
 mod cli;
 mod learns;
+mod resume;
+mod slurm;
 mod tables;

@@ -11,11 +11,16 @@ COORDS_PD = {"run_id": "str", "task": "str", "n": "int64", "exc_frac": "float64"
 COORDS_PL = {"run_id": pl.String, "task": pl.String, "n": pl.Int64, "exc_frac": pl.Float64, "init": pl.String, "constraint": pl.String, "seed": pl.Int64}
 EXTRA = {
     "runs": {"status": "str", "epochs": "int64", "steps": "int64", "final_loss": "float64", "accuracy": "float64", "train_seconds": "float64", "engine_version": "str", "sweep_hash": "str"},
-    "spectra": {"stage": "str", "spectral_radius": "float64", "ref_radius_outer": "float64", "ref_radius_inner": "float64"},
-    "eigenvalues": {"stage": "str", "re": "float64", "im": "float64", "modulus": "float64"},
+    "spectra": {
+        "stage": "str", "spectral_radius": "float64", "ref_radius_outer": "float64", "ref_radius_inner": "float64",
+        "n_outliers": "int64", "outlier_re": "float64", "outlier_im": "float64", "radius_outer": "float64",
+        "radius_inner": "float64", "fit_ks": "float64", "shape": "str", "henrici": "float64",
+        "dominant_frequency_hz": "float64", "svd_entropy": "float64", "radius_circular_law": "float64",
+    },
+    "eigenvalues": {"stage": "str", "re": "float64", "im": "float64", "modulus": "float64", "is_outlier": "bool"},
     "history": {"epoch": "int64", "loss": "float64"},
 }
-PL_TYPES = {"str": pl.String, "int64": pl.Int64, "float64": pl.Float64}
+PL_TYPES = {"str": pl.String, "int64": pl.Int64, "float64": pl.Float64, "bool": pl.Boolean}
 
 
 def string_like(dtype):
