@@ -8,9 +8,11 @@
 //!
 //! All parameters live in one contiguous vector (`W_in`, `W_rec`, `b`, `W_out`, `b_out`), so the
 //! optimizer, clipping and checkpoints treat them as one. A [`Workspace`] holds every buffer of a
-//! forward/backward pass for a maximum batch, so a training step allocates nothing; all matrix
-//! products go through BLAS: one `B x N x N` GEMM per step forward and backward, and the
-//! recurrent-weight gradient as a single GEMM over all steps at once.
+//! forward/backward pass for a maximum batch, so a training step allocates nothing. The
+//! recurrences go through BLAS (one `B x N x N` GEMM per step forward and backward) and the
+//! recurrent-weight gradient is a single GEMM over all steps at once; the cheap rest (readout,
+//! tanh derivative, gradients of `W_in`, `b`, `W_out`) is fused into the time loops so each
+//! step's rows are touched while they are in cache instead of in extra passes over all states.
 
 use crate::linalg::{Mat, Real};
 use crate::task::INPUTS;
@@ -168,7 +170,7 @@ pub fn forward<T: Real>(p: &Params<T>, x: &[T], b: usize, ws: &mut Workspace<T>)
     ws.check(p, b);
     let (n, steps) = (ws.n, ws.steps);
     let bn = b * n;
-    let (w_in, w_rec, bias) = (p.w_in(), p.w_rec(), p.b());
+    let (w_in, w_rec, bias, w_out, b_out) = (p.w_in(), p.w_rec(), p.b(), p.w_out(), p.b_out());
     ws.h[..bn].fill(T::zero());
     for t in 0..steps {
         let (prev, cur) = ws.h[..(t + 2) * bn].split_at_mut((t + 1) * bn);
@@ -192,20 +194,14 @@ pub fn forward<T: Real>(p: &Params<T>, x: &[T], b: usize, ws: &mut Workspace<T>)
             n,
         );
         T::tanh_in_place(cur);
+        // Readout while the step's states are in cache.
+        for (i, row) in cur.chunks_exact(n).enumerate() {
+            ws.y[t * b + i] = row
+                .iter()
+                .zip(w_out)
+                .fold(b_out, |acc, (h, w)| acc + *h * *w);
+        }
     }
-    let y = &mut ws.y[..steps * b];
-    y.fill(p.b_out());
-    T::gemm(
-        steps * b,
-        1,
-        n,
-        T::one(),
-        Mat::new(&ws.h[bn..], n),
-        Mat::new(p.w_out(), 1),
-        T::one(),
-        y,
-        1,
-    );
 }
 
 /// Mean squared error of the last forward pass against time-major targets `y` (`T x b`);
@@ -242,6 +238,14 @@ pub fn backward<T: Real>(
     let w_out = p.w_out();
     let Workspace { h, da, dy, .. } = ws;
     let (h, da, dy) = (&h[..(steps + 1) * bn], &mut da[..steps * bn], &dy[..rows]);
+    let (g_in, rest) = grad.data.split_at_mut(INPUTS * n);
+    let (g_rec, rest) = rest.split_at_mut(n * n);
+    let (g_b, rest) = rest.split_at_mut(n);
+    let (g_out, g_bout) = rest.split_at_mut(n);
+    let (g_in0, g_in1) = g_in.split_at_mut(n);
+    for g in [&mut *g_in0, &mut *g_in1, &mut *g_b, &mut *g_out] {
+        g.fill(T::zero());
+    }
     for t in (0..steps).rev() {
         let (cur, next) = da.split_at_mut((t + 1) * bn);
         let cur = &mut cur[t * bn..];
@@ -262,15 +266,25 @@ pub fn backward<T: Real>(
                 n,
             );
         }
+        // One pass over the step's rows: tanh derivative, and the gradients of W_out, b, W_in.
         let h_t = &h[(t + 1) * bn..(t + 2) * bn];
-        cur.iter_mut()
-            .zip(h_t)
-            .for_each(|(g, h)| *g *= T::one() - *h * *h);
+        for (i, (row, h_row)) in cur.chunks_exact_mut(n).zip(h_t.chunks_exact(n)).enumerate() {
+            let (d, x0, x1) = (
+                dy[t * b + i],
+                x[(t * b + i) * INPUTS],
+                x[(t * b + i) * INPUTS + 1],
+            );
+            for j in 0..n {
+                let hj = h_row[j];
+                g_out[j] += hj * d;
+                let g = row[j] * (T::one() - hj * hj);
+                row[j] = g;
+                g_b[j] += g;
+                g_in0[j] += x0 * g;
+                g_in1[j] += x1 * g;
+            }
+        }
     }
-    let (g_in, rest) = grad.data.split_at_mut(INPUTS * n);
-    let (g_rec, rest) = rest.split_at_mut(n * n);
-    let (g_b, rest) = rest.split_at_mut(n);
-    let (g_out, g_bout) = rest.split_at_mut(n);
     T::gemm(
         n,
         n,
@@ -282,32 +296,6 @@ pub fn backward<T: Real>(
         g_rec,
         n,
     );
-    T::gemm(
-        INPUTS,
-        n,
-        rows,
-        T::one(),
-        Mat::t(&x[..rows * INPUTS], INPUTS),
-        Mat::new(da, n),
-        T::zero(),
-        g_in,
-        n,
-    );
-    T::gemm(
-        n,
-        1,
-        rows,
-        T::one(),
-        Mat::t(&h[bn..(steps + 1) * bn], n),
-        Mat::new(dy, 1),
-        T::zero(),
-        g_out,
-        1,
-    );
-    g_b.fill(T::zero());
-    for row in da.chunks_exact(n) {
-        g_b.iter_mut().zip(row).for_each(|(g, d)| *g += *d);
-    }
     g_bout[0] = dy.iter().fold(T::zero(), |s, d| s + *d);
 }
 

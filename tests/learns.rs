@@ -3,11 +3,7 @@
 
 use crate::util::{dalesweep_ok, field, root, rows, scratch};
 
-/// Ignored until one setting learns all eight: under `sweeps/learns.toml` the seven other
-/// networks reach 1.00, but flip-flop without the constraint plateaus at 0.88 (0.866 with
-/// seed 2). Run it with `cargo test --release -- --ignored`.
 #[test]
-#[ignore = "flip-flop without the constraint reaches 0.88 under sweeps/learns.toml (issue 2 stays open)"]
 fn every_task_is_learned_with_and_without_dale() {
     let out = scratch("learns").join("out");
     let sweep = root().join("sweeps/learns.toml");
