@@ -361,6 +361,54 @@ mod tests {
         }
     }
 
+    /// The f32 training kernel agrees with the same computation in f64 to within f32
+    /// rounding: what an optimisation of the kernel may change, and all it may change.
+    #[test]
+    fn f32_gradient_is_the_f64_gradient_up_to_rounding() {
+        let (n, b) = (64, 16);
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let p64: Params<f64> = initial_params(n, InitKind::Orthogonal, 1.0, &mut rng);
+        let mut p32: Params<f32> = Params::zeros(n);
+        p32.data
+            .iter_mut()
+            .zip(&p64.data)
+            .for_each(|(a, b)| *a = *b as f32);
+        let p64 = Params {
+            n,
+            data: p32.data.iter().map(|&v| v as f64).collect(),
+        };
+        let (x, y) = batch(b, &mut rng);
+        let (x32, y32): (Vec<f32>, Vec<f32>) = (
+            x.iter().map(|&v| v as f32).collect(),
+            y.iter().map(|&v| v as f32).collect(),
+        );
+        let steps = Task::Xor.steps();
+        let (mut ws64, mut ws32) = (Workspace::new(n, steps, b), Workspace::new(n, steps, b));
+        let (mut g64, mut g32) = (Params::zeros(n), Params::<f32>::zeros(n));
+        let l64 = loss_at(&p64, &x, &y, b, &mut ws64);
+        forward(&p32, &x32, b, &mut ws32);
+        let l32 = loss(&y32, b, &mut ws32);
+        backward(&p64, &x, b, &mut ws64, &mut g64);
+        backward(&p32, &x32, b, &mut ws32, &mut g32);
+        assert!((l32 / l64 - 1.0).abs() < 1e-5, "loss {l32} vs {l64}");
+        for k in 0..TENSORS.len() {
+            let (a, e) = (g32.tensor(k), g64.tensor(k));
+            let diff: f64 = a
+                .iter()
+                .zip(e)
+                .map(|(a, e)| (*a as f64 - e).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let norm: f64 = e.iter().map(|e| e * e).sum::<f64>().sqrt();
+            assert!(
+                diff <= 1e-5 * norm,
+                "{}: relative error {:e}",
+                TENSORS[k],
+                diff / norm
+            );
+        }
+    }
+
     #[test]
     fn forward_matches_a_direct_loop() {
         let (n, b) = (3, 2);
