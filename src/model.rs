@@ -391,7 +391,7 @@ mod tests {
         backward(&p64, &x, b, &mut ws64, &mut g64);
         backward(&p32, &x32, b, &mut ws32, &mut g32);
         assert!((l32 / l64 - 1.0).abs() < 1e-5, "loss {l32} vs {l64}");
-        for k in 0..TENSORS.len() {
+        for (k, name) in TENSORS.iter().enumerate() {
             let (a, e) = (g32.tensor(k), g64.tensor(k));
             let diff: f64 = a
                 .iter()
@@ -403,7 +403,7 @@ mod tests {
             assert!(
                 diff <= 1e-5 * norm,
                 "{}: relative error {:e}",
-                TENSORS[k],
+                name,
                 diff / norm
             );
         }
