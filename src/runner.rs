@@ -401,7 +401,7 @@ mod tests {
     }
 
     fn specs() -> (Sweep, Vec<RunSpec>) {
-        let text = "[sweep]\nname = \"t\"\n[grid]\ntask = [\"and\"]\nconstraint = [\"none\"]\ninit = [\"normal\"]\nn = [4]\nseed = 4\n";
+        let text = "[sweep]\nname = \"t\"\n[grid]\ntask = [\"and\"]\nconstraint = [\"none\"]\ninit = [\"normal\"]\nn = [4]\nseed = 4\n[train]\nepochs = 1\ntrials = 64\ntest_trials = 8\n";
         let sweep = parse(&SweepSource {
             origin: "t.toml".into(),
             text: text.into(),
@@ -417,6 +417,25 @@ mod tests {
             history: vec![0.5, 0.25],
             ..RunRecord::new(spec.clone())
         }
+    }
+
+    #[test]
+    fn a_panicking_run_is_a_failed_record() {
+        let (sweep, specs) = specs();
+        // A constrained run without its E/I fraction cannot be built: the engine panics.
+        let broken = RunSpec {
+            constraint: crate::dale::Constraint::Dale,
+            exc_frac: None,
+            ..specs[0].clone()
+        };
+        let record = execute(&broken, &sweep);
+        assert_eq!(record.status, Status::Failed);
+        assert_eq!(
+            record.error.as_deref(),
+            Some("panic: a constrained run has an exc_frac")
+        );
+        assert!(record.spectra.is_empty() && record.history.is_empty());
+        assert_eq!(execute(&specs[0], &sweep).status, Status::Ok);
     }
 
     #[test]

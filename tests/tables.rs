@@ -90,6 +90,46 @@ fn thread_counts_give_identical_tables_that_pandas_and_polars_read() {
     );
 }
 
+/// Every part file's footer carries the sweep file, its hash, the engine version and the commit.
+#[test]
+fn every_part_file_carries_provenance() {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = scratch("provenance");
+    let text = SMALL.replace("epochs = 2", "epochs = 0");
+    let sweep = sweep_file(&dir, "p.toml", &text);
+    let out = dir.join("out");
+    dalesweep_ok(&["run", &sweep, "--out", out.to_str().unwrap()], 0);
+    let hash = rows(&out.join("runs"), &[])
+        .iter()
+        .map(|r| field(r, "sweep_hash").to_string())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(hash.len(), 1);
+    let hash = hash.into_iter().next().unwrap();
+    assert_eq!(hash.len(), 64);
+    for table in TABLES {
+        for entry in std::fs::read_dir(out.join(table)).unwrap() {
+            let file = std::fs::File::open(entry.unwrap().path()).unwrap();
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+            let kv: std::collections::HashMap<String, String> = builder
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .unwrap()
+                .iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect();
+            assert_eq!(kv["dalesweep.sweep_toml"], text);
+            assert_eq!(kv["dalesweep.sweep_hash"], hash);
+            assert_eq!(kv["dalesweep.engine_version"], env!("CARGO_PKG_VERSION"));
+            assert_eq!(
+                kv["dalesweep.git_commit"].len(),
+                40,
+                "built in a git checkout"
+            );
+        }
+    }
+}
+
 #[test]
 fn dale_projection_holds_on_projected_spectra_and_epochs_zero_skips_training() {
     let dir = scratch("epochs0");
