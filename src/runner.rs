@@ -112,21 +112,7 @@ pub fn run_sweep(
     let prepared = prepare(&opts.out, opts.shard, &specs, opts.retry_failed).map_err(out_err)?;
     let mut summary = prepared.summary;
     if summary.skipped > 0 || summary.stale > 0 {
-        progress::note(&format!(
-            "resuming in {}: {} of {} runs already recorded, {} to compute{}",
-            opts.out.display(),
-            summary.skipped,
-            summary.total,
-            prepared.pending.len(),
-            if summary.stale > 0 {
-                format!(
-                    "; {} recorded runs are no longer in the sweep and are left alone",
-                    summary.stale
-                )
-            } else {
-                String::new()
-            }
-        ));
+        progress::note(&resume_note(&opts.out, &summary, prepared.pending.len()));
     }
     let prov = provenance(source);
     let mut writer = PartWriter::create(&opts.out, writer_token(), &prov).map_err(out_err)?;
@@ -137,11 +123,44 @@ pub fn run_sweep(
             threads: opts.threads,
             message: e.to_string(),
         })?;
-    let pending = prepared.pending;
-    let mut progress = Progress::new(pending.len(), opts.progress_every);
+    let mut progress = Progress::new(prepared.pending.len(), opts.progress_every);
+    let written = compute_and_write(&pool, &prepared.pending, sweep, |batch| {
+        batch.iter().for_each(|r| {
+            summary.add(r.status);
+            progress.record(r.status);
+        });
+        writer.write(batch, &prov)
+    });
+    progress.finish();
+    written.map_err(out_err)?;
+    Ok(summary)
+}
+
+fn resume_note(out: &Path, summary: &Summary, pending: usize) -> String {
+    let stale = match summary.stale {
+        0 => String::new(),
+        k => format!("; {k} recorded runs are no longer in the sweep and are left alone"),
+    };
+    format!(
+        "resuming in {}: {} of {} runs already recorded, {pending} to compute{stale}",
+        out.display(),
+        summary.skipped,
+        summary.total
+    )
+}
+
+/// Computes `pending` on `pool` and hands finished records, in batches of whatever has
+/// arrived, to `write` on the calling thread (which is not one of the pool's workers). After a failed write no new run starts;
+/// the first error is returned once the runs in flight end.
+fn compute_and_write(
+    pool: &rayon::ThreadPool,
+    pending: &[RunSpec],
+    sweep: &Sweep,
+    mut write: impl FnMut(&[RunRecord]) -> io::Result<()>,
+) -> io::Result<()> {
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<RunRecord>();
-    let written = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
                 pending.par_iter().for_each_with(tx, |tx, spec| {
@@ -155,22 +174,13 @@ pub fn run_sweep(
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
             batch.extend(rx.try_iter());
-            batch.iter().for_each(|r| {
-                summary.add(r.status);
-                progress.record(r.status);
-            });
             if written.is_ok() {
-                written = writer.write(&batch, &prov);
-                if written.is_err() {
-                    abort.store(true, Ordering::Relaxed);
-                }
+                written = write(&batch);
+                abort.store(written.is_err(), Ordering::Relaxed);
             }
         }
         written
-    });
-    progress.finish();
-    written.map_err(out_err)?;
-    Ok(summary)
+    })
 }
 
 /// What is left to compute, after cleaning up.
@@ -194,7 +204,10 @@ fn prepare(
     let recorded = recorded_runs(out)?;
     let ours = |id: &String| id.parse::<RunId>().is_ok_and(|id| shard.contains(id));
     let mut remove: HashSet<String> = HashSet::new();
-    for table in [Table::History, Table::Eigenvalues, Table::Spectra] {
+    for table in Table::COMMIT_ORDER
+        .into_iter()
+        .filter(|t| *t != Table::Runs)
+    {
         remove.extend(
             ids_in(out, table)?
                 .into_iter()

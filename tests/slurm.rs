@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::util::{dalesweep_ok, field, root, rows, scratch, sweep_file};
+use crate::util::{dalesweep_ok, field, plan_count, root, rows, scratch, sweep_file};
 
 const SWEEP: &str = "[sweep]\nname = \"array\"\nseed = 11\n\n[grid]\ntask = [\"and\", \"xor\"]\nconstraint = [\"dale\", \"none\"]\ninit = [\"orthogonal\", \"normal\"]\nn = [32, 48, 64]\nexc_frac = [0.5, 0.8]\nseed = 1\n\n[train]\nepochs = 8\ntrials = 640\ntest_trials = 64\n";
 
@@ -183,14 +183,7 @@ fn job_array_completes_and_a_cancelled_task_resubmitted_by_index_finishes_it() {
         ],
         0,
     );
-    let plan = dalesweep_ok(&["plan", &sweep], 0);
-    let count: usize = String::from_utf8(plan.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let count = plan_count(&sweep);
     let runs = rows(&out.join("runs"), &[]);
     let ids: BTreeSet<&str> = runs.iter().map(|r| field(r, "run_id")).collect();
     assert_eq!((runs.len(), ids.len()), (count, count));

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::util::{dalesweep_ok, field, python, root, rows, scratch, sweep_file};
+use crate::util::{dalesweep_ok, field, plan_count, python, root, rows, scratch, sweep_file};
 
 /// Two tasks, all three constraints, both inits, two sizes: 2 x (2 + 2 + 1) x 2 x 2 = 40 runs.
 const SMALL: &str = "[sweep]\nname = \"small\"\nseed = 5\n\n[grid]\ntask = [\"xor\", \"flipflop\"]\nconstraint = [\"dale\", \"dale_incoming\", \"none\"]\ninit = [\"orthogonal\", \"normal\"]\nn = [8, 12]\nexc_frac = [0.5, 0.8]\nseed = 1\n\n[train]\nepochs = 2\ntrials = 96\ntest_trials = 40\nbatch = 32\nlr = 1e-3\n";
@@ -48,14 +48,7 @@ fn thread_counts_give_identical_tables_that_pandas_and_polars_read() {
             "{table} differs between --threads 1 and --threads 2"
         );
     }
-    let plan = dalesweep_ok(&["plan", &sweep], 0);
-    let count: usize = String::from_utf8(plan.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let count = plan_count(&sweep);
     assert_eq!(count, 40);
     let runs = rows(&one.join("runs"), &[]);
     assert_eq!(runs.len(), count);

@@ -126,3 +126,23 @@ pub fn python() -> PathBuf {
     );
     python
 }
+
+/// Starts `dalesweep` with `args` in the background, its stderr discarded.
+pub fn spawn_dalesweep(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_dalesweep"))
+        .args(args)
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start dalesweep")
+}
+
+/// The number of runs `dalesweep plan` lists for a sweep file.
+pub fn plan_count(sweep: &str) -> usize {
+    let plan = dalesweep_ok(&["plan", sweep], 0);
+    let text = String::from_utf8(plan.stdout).unwrap();
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("plan starts with a count")
+}
