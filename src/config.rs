@@ -68,6 +68,7 @@ pub struct Sweep {
     pub grid: Grid,
     pub train: TrainSettings,
     pub analysis: AnalysisSettings,
+    pub output: OutputSettings,
     /// Only [`parse`] makes one: a `Sweep` has passed every check.
     #[allow(dead_code)]
     checked: Checked,
@@ -97,6 +98,22 @@ struct RawFile {
     train: RawTrain,
     #[serde(default)]
     analysis: RawAnalysis,
+    #[serde(default)]
+    output: RawOutput,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    weights: Option<bool>,
+}
+
+/// The `[output]` settings: what is stored besides the four tables. They change no run's
+/// numbers, so they are not part of run ids.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputSettings {
+    /// Store every network's initial and trained parameters in a `weights` table.
+    pub weights: bool,
 }
 
 #[derive(Deserialize)]
@@ -188,6 +205,9 @@ pub fn parse(src: &SweepSource) -> Result<Sweep, ConfigError> {
         grid,
         train,
         analysis,
+        output: OutputSettings {
+            weights: raw.output.weights.unwrap_or(false),
+        },
         checked: Checked,
     })
 }

@@ -2,6 +2,7 @@
 //! them, and the sinks, which write them. A failed run is a record with its reason.
 
 use crate::grid::RunSpec;
+use crate::model::Params;
 use crate::spectrum::{Analysis, Eigenvalue};
 use crate::train::StopReason;
 
@@ -85,6 +86,8 @@ pub struct RunRecord {
     /// Mean training loss per completed epoch.
     pub history: Vec<f64>,
     pub spectra: Vec<StageSpectrum>,
+    /// Parameters by stage (`initial`, `trained`), kept only with `[output] weights = true`.
+    pub networks: Vec<(Stage, Params<f32>)>,
 }
 
 impl RunRecord {
@@ -103,6 +106,7 @@ impl RunRecord {
             train_seconds: 0.0,
             history: Vec::new(),
             spectra: Vec::new(),
+            networks: Vec::new(),
         }
     }
 

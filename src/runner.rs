@@ -301,6 +301,9 @@ fn compute(spec: &RunSpec, sweep: &Sweep, start: Instant) -> Result<RunRecord, S
         &mut spec.rng(seed, Stream::Init),
     );
     let mut record = RunRecord::new(spec.clone());
+    if sweep.output.weights {
+        record.networks.push((Stage::Initial, initial.clone()));
+    }
     record
         .spectra
         .push(stage_spectrum(Stage::Initial, initial.w_rec_f64(), n, 0.0)?);
@@ -356,6 +359,9 @@ fn compute(spec: &RunSpec, sweep: &Sweep, start: Instant) -> Result<RunRecord, S
                 n,
                 sweep.analysis.mask_threshold,
             )?);
+            if sweep.output.weights {
+                record.networks.push((Stage::Trained, trained.params));
+            }
         }
     }
     record.train_seconds = start.elapsed().as_secs_f64();

@@ -14,16 +14,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Float32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
+use crate::dale::SignRule;
 use crate::grid::RunSpec;
-use crate::record::{RunRecord, StageSpectrum};
+use crate::model::{Params, TENSORS};
+use crate::record::{RunRecord, Stage, StageSpectrum};
 
 /// The tables of a sweep's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,21 +36,25 @@ pub enum Table {
     Spectra,
     Eigenvalues,
     History,
+    /// Only with `[output] weights = true`.
+    Weights,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 5] = [
         Table::Runs,
         Table::Spectra,
         Table::Eigenvalues,
         Table::History,
+        Table::Weights,
     ];
     /// The order in which a batch is written and rows are removed: `runs` last, so a `runs`
     /// row is the commit record of a run (its other rows are complete once it exists).
-    pub const COMMIT_ORDER: [Table; 4] = [
+    pub const COMMIT_ORDER: [Table; 5] = [
         Table::History,
         Table::Eigenvalues,
         Table::Spectra,
+        Table::Weights,
         Table::Runs,
     ];
 
@@ -57,6 +65,7 @@ impl Table {
             Table::Spectra => "spectra",
             Table::Eigenvalues => "eigenvalues",
             Table::History => "history",
+            Table::Weights => "weights",
         }
     }
 
@@ -178,8 +187,53 @@ pub fn batch(table: Table, records: &[RunRecord], prov: &Provenance) -> RecordBa
             c.int("epoch", false, rows.iter().map(|r| Some(r.1 as i64 + 1)));
             c.float("loss", false, rows.iter().map(|r| Some(r.2)));
         }
+        Table::Weights => weights_columns(&mut c, records),
     }
     c.finish()
+}
+
+/// One row per run, stage and tensor: the tensor's shape and its values in row-major order,
+/// with the number of inhibitory units (the first `n_inh`; null without a constraint).
+fn weights_columns(c: &mut Columns, records: &[RunRecord]) {
+    let rows: Vec<(&RunSpec, Stage, usize, &Params<f32>)> = records
+        .iter()
+        .flat_map(|r| {
+            r.networks.iter().flat_map(move |(stage, p)| {
+                (0..TENSORS.len()).map(move |k| (&r.spec, *stage, k, p))
+            })
+        })
+        .collect();
+    let shape =
+        |k: usize, n: usize| -> (usize, usize) { [(2, n), (n, n), (1, n), (n, 1), (1, 1)][k] };
+    c.coordinates(rows.iter().map(|r| r.0));
+    c.str("stage", false, rows.iter().map(|r| Some(r.1.name())));
+    c.str("tensor", false, rows.iter().map(|r| Some(TENSORS[r.2])));
+    c.int(
+        "rows",
+        false,
+        rows.iter().map(|r| Some(shape(r.2, r.0.n).0 as i64)),
+    );
+    c.int(
+        "cols",
+        false,
+        rows.iter().map(|r| Some(shape(r.2, r.0.n).1 as i64)),
+    );
+    let n_inh = |s: &RunSpec| {
+        SignRule::new(s.constraint, s.n, s.exc_frac)
+            .partition
+            .map(|p| p.n_inh as i64)
+    };
+    c.int("n_inh", true, rows.iter().map(|r| n_inh(r.0)));
+    let mut values = ListBuilder::new(Float32Builder::new()).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Float32,
+        false,
+    )));
+    for r in &rows {
+        values.values().append_slice(r.3.tensor(r.2));
+        values.append(true);
+    }
+    c.push("values", false, Arc::new(values.finish()));
 }
 
 fn spectra_columns(c: &mut Columns, records: &[RunRecord]) {
@@ -311,6 +365,9 @@ impl PartWriter {
     pub fn write(&mut self, records: &[RunRecord], prov: &Provenance) -> io::Result<()> {
         self.seq += 1;
         for table in Table::COMMIT_ORDER {
+            if table == Table::Weights && records.iter().all(|r| r.networks.is_empty()) {
+                continue;
+            }
             let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
             write_atomically(
                 &self.root,
@@ -396,6 +453,10 @@ mod tests {
         assert_eq!(
             describe(Table::History).join(" "),
             tail("epoch:Int64 loss:Float64")
+        );
+        assert_eq!(
+            describe(Table::Weights).join(" "),
+            tail("stage:Utf8 tensor:Utf8 rows:Int64 cols:Int64 n_inh:Int64? values:List(non-null Float32)")
         );
     }
 }

@@ -83,6 +83,44 @@ fn thread_counts_give_identical_tables_that_pandas_and_polars_read() {
     );
 }
 
+/// `[output] weights = true` stores every network's parameters; Python restores them and finds
+/// the sign constraint exact on every trained Dale matrix. Without it there is no table.
+#[test]
+fn stored_weights_restore_and_keep_dale_signs() {
+    let dir = scratch("weights");
+    let sweep = sweep_file(
+        &dir,
+        "w.toml",
+        &format!("{SMALL}\n[output]\nweights = true\n"),
+    );
+    let out = dir.join("out");
+    dalesweep_ok(&["run", &sweep, "--out", out.to_str().unwrap()], 0);
+    let rows_expected = 40 * 2 * 5; // runs x (initial, trained) x tensors
+    let check = Command::new(python())
+        .arg(root().join("tests/python/check_weights.py"))
+        .arg(&out)
+        .arg(rows_expected.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let plain = dir.join("plain");
+    dalesweep_ok(
+        &[
+            "run",
+            &sweep_file(&dir, "p.toml", SMALL),
+            "--out",
+            plain.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(plain.join("runs").exists() && !plain.join("weights").exists());
+}
+
 /// Every part file's footer carries the sweep file, its hash, the engine version and the commit.
 #[test]
 fn every_part_file_carries_provenance() {
