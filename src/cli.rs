@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{parse, ConfigError, Sweep, SweepSource};
 use crate::grid::{expand, Shard};
 use crate::runner::{run_sweep, shard_status, RunOptions, ShardStatus};
+use crate::simulate::{simulate, SimulateOptions};
 use crate::slurm::{script, JobArray, DEFAULT_MAX_ARRAY};
 
 const EXIT_CODES: &str = "Exit codes:\n  0  every run ended ok\n  1  the sweep finished, but some runs failed or diverged (see the runs table)\n  2  fatal: bad sweep file or arguments, unwritable or full output, or another process on the same shard";
@@ -62,6 +63,22 @@ enum Command {
         /// Number of shards the sweep was split into (the job array's size).
         #[arg(long, default_value_t = 1)]
         shards: u64,
+    },
+    /// Rerun stored networks (`[output] weights = true`) on trials of their task and write
+    /// their activity, PCA trajectories and dynamics, without retraining.
+    Simulate {
+        /// Output directory of the sweep.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run ids to simulate (repeatable) [default: every stored network]
+        #[arg(long = "run")]
+        runs: Vec<String>,
+        /// Trials per network: the first K of its held-out test set.
+        #[arg(long, default_value_t = 8)]
+        trials: usize,
+        /// Worker threads [default: one per core]
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Write an sbatch script that runs a sweep as a SLURM job array of shards.
     Slurm {
@@ -120,6 +137,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan { sweep } => {
             let (sweep, _) = load(sweep.as_deref())?;
             print!("{}", plan_text(&sweep));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate {
+            out,
+            runs,
+            trials,
+            threads,
+        } => {
+            if trials == 0 {
+                anyhow::bail!("--trials 0: simulate at least one trial");
+            }
+            let opts = SimulateOptions {
+                out,
+                runs,
+                trials,
+                threads: threads.unwrap_or(0),
+            };
+            let count = simulate(&opts)?;
+            eprintln!(
+                "simulated {count} networks x {trials} trials into {}",
+                opts.out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { sweep, out, shards } => {

@@ -5,10 +5,11 @@
 //!
 //! - numeric core, no IO: [`linalg`] (BLAS), [`random`], [`task`], [`dale`], [`init`],
 //!   [`model`] (forward + BPTT), [`train`] (Adam, epochs, scoring), [`bulk`] (outliers,
-//!   disk/ring fit), [`spectrum`] (LAPACK, metrics);
+//!   disk/ring fit), [`spectrum`] (LAPACK, metrics), [`dynamics`] (PCA, frequency of activity);
 //! - plan: [`config`] (sweep file -> checked `Sweep`), [`grid`] (runs, ids, random streams);
 //! - results: [`record`] (row values), [`sink`] (Parquet), [`store`] (what a directory holds);
-//! - edge: [`runner`] (threads, resume, writing), [`progress`], [`slurm`] (job arrays), [`cli`].
+//! - edge: [`runner`] (threads, resume, writing), [`simulate`] (stored networks rerun), [`progress`],
+//!   [`slurm`] (job arrays), [`cli`].
 //!
 //! **Determinism contract.** A run's numbers are a function of its `RunSpec` and the sweep's
 //! settings alone: its random streams are derived from the master seed and its coordinates
@@ -23,6 +24,7 @@ pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod dale;
+pub mod dynamics;
 pub mod grid;
 pub mod init;
 pub mod linalg;
@@ -31,6 +33,7 @@ pub mod progress;
 pub mod random;
 pub mod record;
 pub mod runner;
+pub mod simulate;
 pub mod sink;
 pub mod slurm;
 pub mod spectrum;

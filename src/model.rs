@@ -28,6 +28,11 @@ pub struct Params<T> {
 pub const TENSORS: [&str; 5] = ["w_in", "w_rec", "b", "w_out", "b_out"];
 
 impl<T: Real> Params<T> {
+    /// Parameters from their scalars in storage order ([`TENSORS`], each row-major).
+    pub fn from_vec(n: usize, data: Vec<T>) -> Option<Params<T>> {
+        (data.len() == Self::len(n)).then_some(Params { n, data })
+    }
+
     /// All-zero parameters of an `n`-unit network.
     pub fn zeros(n: usize) -> Params<T> {
         Params {
@@ -154,6 +159,12 @@ impl<T: Real> Workspace<T> {
     /// The output of the last forward pass at step `t` for trial `i` of a batch of `b`.
     pub fn output(&self, t: usize, i: usize, b: usize) -> T {
         self.y[t * b + i]
+    }
+
+    /// The hidden state `h` after step `t` of trial `i` of a batch of `b` (N values).
+    pub fn state(&self, t: usize, i: usize, b: usize) -> &[T] {
+        let start = ((t + 1) * b + i) * self.n;
+        &self.h[start..start + self.n]
     }
 
     fn check(&self, p: &Params<T>, b: usize) {

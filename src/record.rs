@@ -1,9 +1,12 @@
 //! What one run produced, as plain values: the row types shared by the runner, which fills
 //! them, and the sinks, which write them. A failed run is a record with its reason.
 
+use crate::dynamics::Summary;
 use crate::grid::RunSpec;
 use crate::model::Params;
 use crate::spectrum::{Analysis, Eigenvalue};
+use crate::task::Trial;
+use crate::train::Activity;
 use crate::train::StopReason;
 
 /// Outcome of a run, stored in the `status` column.
@@ -119,4 +122,14 @@ impl RunRecord {
             ..RunRecord::new(spec)
         }
     }
+}
+
+/// What `simulate` produced for one stored network.
+pub struct Simulated {
+    pub spec: RunSpec,
+    /// The first `n_inh` units are inhibitory; `None` without a constraint.
+    pub n_inh: Option<usize>,
+    pub trials: Vec<Trial>,
+    pub activity: Activity<f32>,
+    pub summary: Summary,
 }

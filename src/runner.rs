@@ -476,7 +476,7 @@ mod tests {
             .write(&[record(&specs[2], Status::Ok)], &prov)
             .unwrap();
         // The second batch was cut off before its runs part: its history rows are orphans.
-        let runs_parts = part_files(&out, Table::Runs).unwrap();
+        let runs_parts = part_files(&out, Table::Runs.name()).unwrap();
         std::fs::remove_file(&runs_parts[1]).unwrap();
 
         let p = prepare(&out, Shard::ALL, &specs, false).unwrap();

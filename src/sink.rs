@@ -25,9 +25,9 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::dale::SignRule;
-use crate::grid::RunSpec;
+use crate::grid::{RunId, RunSpec};
 use crate::model::{Params, TENSORS};
-use crate::record::{RunRecord, Stage, StageSpectrum};
+use crate::record::{RunRecord, Simulated, Stage, StageSpectrum};
 
 /// The tables of a sweep's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +117,16 @@ impl Columns {
         values.for_each(|v| b.append_option(v));
         self.push(name, nullable, Arc::new(b.finish()));
     }
+    fn float32(&mut self, name: &str, values: impl Iterator<Item = f32>) {
+        let mut b = Float32Builder::new();
+        values.for_each(|v| b.append_value(v));
+        self.push(name, false, Arc::new(b.finish()));
+    }
+    fn boolean_opt(&mut self, name: &str, values: impl Iterator<Item = Option<bool>>) {
+        let mut b = BooleanBuilder::new();
+        values.for_each(|v| b.append_option(v));
+        self.push(name, true, Arc::new(b.finish()));
+    }
     fn boolean(&mut self, name: &str, values: impl Iterator<Item = bool>) {
         let mut b = BooleanBuilder::new();
         values.for_each(|v| b.append_value(v));
@@ -124,8 +134,16 @@ impl Columns {
     }
     /// `run_id` and the six grid coordinates, one row per item.
     fn coordinates<'a>(&mut self, specs: impl Iterator<Item = &'a RunSpec> + Clone) {
-        let ids: Vec<String> = specs.clone().map(|s| s.id.to_string()).collect();
-        self.str("run_id", false, ids.iter().map(|s| Some(s.as_str())));
+        // Rows of one run come together: format its id once, not once per row.
+        let mut b = StringBuilder::new();
+        let mut last: Option<(RunId, String)> = None;
+        for spec in specs.clone() {
+            if last.as_ref().is_none_or(|(id, _)| *id != spec.id) {
+                last = Some((spec.id, spec.id.to_string()));
+            }
+            b.append_value(&last.as_ref().expect("set above").1);
+        }
+        self.push("run_id", false, Arc::new(b.finish()));
         self.str("task", false, specs.clone().map(|s| Some(s.task.name())));
         self.int("n", false, specs.clone().map(|s| Some(s.n as i64)));
         self.float("exc_frac", true, specs.clone().map(|s| s.exc_frac));
@@ -324,6 +342,176 @@ fn runs_columns(c: &mut Columns, records: &[RunRecord], prov: &Provenance) {
     );
 }
 
+/// The tables `simulate` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimTable {
+    /// One row per run, trial, step and unit: the unit's activity `h`.
+    Activity,
+    /// One row per run, trial and step: the output and the first three principal components.
+    Trajectories,
+    /// One row per run: accuracy, dimensionality, E/I activity, frequency.
+    Dynamics,
+}
+
+impl SimTable {
+    pub const ALL: [SimTable; 3] = [
+        SimTable::Activity,
+        SimTable::Trajectories,
+        SimTable::Dynamics,
+    ];
+
+    /// The folder name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimTable::Activity => "activity",
+            SimTable::Trajectories => "trajectories",
+            SimTable::Dynamics => "dynamics",
+        }
+    }
+
+    /// The table's schema.
+    pub fn schema(self) -> SchemaRef {
+        sim_batch(self, &[]).schema()
+    }
+}
+
+/// The rows of a simulation table for `sims`.
+pub fn sim_batch(table: SimTable, sims: &[Simulated]) -> RecordBatch {
+    let mut c = Columns::default();
+    match table {
+        SimTable::Activity => {
+            let rows: Vec<(&Simulated, usize, usize, usize)> = sims
+                .iter()
+                .flat_map(|s| {
+                    (0..s.trials.len()).flat_map(move |k| {
+                        (0..s.activity.steps)
+                            .flat_map(move |t| (0..s.activity.n).map(move |j| (s, k, t, j)))
+                    })
+                })
+                .collect();
+            step_columns(&mut c, rows.iter().map(|r| (r.0, r.1, r.2)));
+            c.int("unit", false, rows.iter().map(|r| Some(r.3 as i64)));
+            c.boolean_opt(
+                "is_excitatory",
+                rows.iter().map(|r| r.0.n_inh.map(|i| r.3 >= i)),
+            );
+            c.float32(
+                "h",
+                rows.iter().map(|(s, k, t, j)| {
+                    s.activity.states[(k * s.activity.steps + t) * s.activity.n + j]
+                }),
+            );
+        }
+        SimTable::Trajectories => {
+            let rows: Vec<(&Simulated, usize, usize)> = sims
+                .iter()
+                .flat_map(|s| {
+                    (0..s.trials.len())
+                        .flat_map(move |k| (0..s.activity.steps).map(move |t| (s, k, t)))
+                })
+                .collect();
+            step_columns(&mut c, rows.iter().copied());
+            c.float32(
+                "output",
+                rows.iter()
+                    .map(|(s, k, t)| s.activity.outputs[k * s.activity.steps + t]),
+            );
+            for (pc, name) in ["pc1", "pc2", "pc3"].into_iter().enumerate() {
+                c.float(
+                    name,
+                    true,
+                    rows.iter().map(|(s, k, t)| {
+                        (pc < s.activity.n)
+                            .then(|| s.summary.pca.scores[k * s.activity.steps + t][pc])
+                    }),
+                );
+            }
+            c.float(
+                "explained_variance",
+                false,
+                rows.iter()
+                    .map(|(s, _, _)| Some(s.summary.pca.explained.iter().take(3).sum())),
+            );
+        }
+        SimTable::Dynamics => {
+            c.coordinates(sims.iter().map(|s| &s.spec));
+            c.int(
+                "trials",
+                false,
+                sims.iter().map(|s| Some(s.trials.len() as i64)),
+            );
+            c.float(
+                "accuracy",
+                false,
+                sims.iter().map(|s| Some(s.activity.score.accuracy)),
+            );
+            c.float(
+                "test_loss",
+                false,
+                sims.iter().map(|s| Some(s.activity.score.mse)),
+            );
+            c.int(
+                "n_pc_90",
+                false,
+                sims.iter().map(|s| Some(s.summary.n_pc_90 as i64)),
+            );
+            for (pc, name) in ["pc1_variance", "pc2_variance", "pc3_variance"]
+                .into_iter()
+                .enumerate()
+            {
+                c.float(
+                    name,
+                    true,
+                    sims.iter()
+                        .map(|s| s.summary.pca.explained.get(pc).copied()),
+                );
+            }
+            c.float(
+                "mean_exc_stimulus",
+                true,
+                sims.iter().map(|s| s.summary.mean_exc_stimulus),
+            );
+            c.float(
+                "mean_inh_stimulus",
+                true,
+                sims.iter().map(|s| s.summary.mean_inh_stimulus),
+            );
+            c.float(
+                "mean_exc_response",
+                true,
+                sims.iter().map(|s| s.summary.mean_exc_response),
+            );
+            c.float(
+                "mean_inh_response",
+                true,
+                sims.iter().map(|s| s.summary.mean_inh_response),
+            );
+            c.float(
+                "activity_frequency_hz",
+                true,
+                sims.iter().map(|s| s.summary.activity_frequency_hz),
+            );
+        }
+    }
+    c.finish()
+}
+
+/// Coordinates, `trial`, `trial_type` and `t` of per-step rows.
+fn step_columns<'a>(
+    c: &mut Columns,
+    rows: impl Iterator<Item = (&'a Simulated, usize, usize)> + Clone,
+) {
+    c.coordinates(rows.clone().map(|r| &r.0.spec));
+    c.int("trial", false, rows.clone().map(|r| Some(r.1 as i64)));
+    c.int(
+        "trial_type",
+        false,
+        rows.clone()
+            .map(|r| Some(i64::from(r.0.trials[r.1].kind()))),
+    );
+    c.int("t", false, rows.map(|r| Some(r.2 as i64)));
+}
+
 /// Writes part files into the table folders of one output directory.
 pub struct PartWriter {
     root: PathBuf,
@@ -371,9 +559,27 @@ impl PartWriter {
             let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
             write_atomically(
                 &self.root,
-                table,
+                table.name(),
                 &name,
                 &batch(table, records, prov),
+                self.props.clone(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl PartWriter {
+    /// Writes one part file per simulation table holding `sims`.
+    pub fn write_simulated(&mut self, sims: &[Simulated]) -> io::Result<()> {
+        self.seq += 1;
+        for table in SimTable::ALL {
+            let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
+            write_atomically(
+                &self.root,
+                table.name(),
+                &name,
+                &sim_batch(table, sims),
                 self.props.clone(),
             )?;
         }
@@ -388,20 +594,20 @@ pub fn staging_dir(root: &Path) -> PathBuf {
     root.join(".staging")
 }
 
-/// Writes `batch` to `root/.staging/`, fsyncs it, renames it to `root/<table>/name` (creating
-/// the table folder at its first part) and fsyncs that folder. Renaming onto an existing name
+/// Writes `batch` to `root/.staging/`, fsyncs it, renames it to `root/<folder>/name` (creating
+/// the folder at its first part) and fsyncs that folder. Renaming onto an existing name
 /// replaces the file atomically.
 pub(crate) fn write_atomically(
     root: &Path,
-    table: Table,
+    folder: &str,
     name: &str,
     batch: &RecordBatch,
     props: WriterProperties,
 ) -> io::Result<()> {
-    let (staging, dir) = (staging_dir(root), root.join(table.name()));
+    let (staging, dir) = (staging_dir(root), root.join(folder));
     fs::create_dir_all(&staging)?;
     fs::create_dir_all(&dir)?;
-    let tmp = staging.join(format!("{}-{name}.tmp", table.name()));
+    let tmp = staging.join(format!("{folder}-{name}.tmp"));
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut writer =

@@ -12,7 +12,9 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, BooleanArray, RecordBatch, StringArray};
+use arrow_array::{
+    Array, BooleanArray, Float32Array, Int64Array, ListArray, RecordBatch, StringArray,
+};
 use arrow_select::filter::filter_record_batch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
@@ -20,11 +22,12 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use crate::grid::Shard;
+use crate::model::{Params, TENSORS};
 use crate::sink::{write_atomically, Table};
 
 /// The visible part files of a table folder, sorted by name (none if the folder is missing).
-pub fn part_files(root: &Path, table: Table) -> io::Result<Vec<PathBuf>> {
-    let dir = root.join(table.name());
+pub fn part_files(root: &Path, folder: &str) -> io::Result<Vec<PathBuf>> {
+    let dir = root.join(folder);
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -62,7 +65,7 @@ fn string_column<'a>(
 /// `run_id -> status` of every run the `runs` table records.
 pub fn recorded_runs(root: &Path) -> io::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    for path in part_files(root, Table::Runs)? {
+    for path in part_files(root, Table::Runs.name())? {
         let builder = reader(&path)?;
         let mask = ProjectionMask::columns(builder.parquet_schema(), ["run_id", "status"]);
         for batch in builder
@@ -86,18 +89,25 @@ pub fn recorded_runs(root: &Path) -> io::Result<HashMap<String, String>> {
 /// The run ids that have rows in `table`.
 pub fn ids_in(root: &Path, table: Table) -> io::Result<HashSet<String>> {
     let mut out = HashSet::new();
-    for path in part_files(root, table)? {
-        let builder = reader(&path)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["run_id"]);
-        for batch in builder
-            .with_projection(mask)
-            .build()
-            .map_err(io::Error::other)?
-        {
-            let batch = batch.map_err(io::Error::other)?;
-            let ids = string_column(&batch, "run_id", &path)?;
-            out.extend((0..batch.num_rows()).map(|i| ids.value(i).to_string()));
-        }
+    for path in part_files(root, table.name())? {
+        out.extend(ids_in_file(&path)?);
+    }
+    Ok(out)
+}
+
+/// The run ids of one part file, reading only that column.
+fn ids_in_file(path: &Path) -> io::Result<HashSet<String>> {
+    let builder = reader(path)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), ["run_id"]);
+    let mut out = HashSet::new();
+    for batch in builder
+        .with_projection(mask)
+        .build()
+        .map_err(io::Error::other)?
+    {
+        let batch = batch.map_err(io::Error::other)?;
+        let ids = string_column(&batch, "run_id", path)?;
+        out.extend((0..batch.num_rows()).map(|i| ids.value(i).to_string()));
     }
     Ok(out)
 }
@@ -105,26 +115,41 @@ pub fn ids_in(root: &Path, table: Table) -> io::Result<HashSet<String>> {
 /// Removes every row of the runs in `ids` from every table, `runs` last. Returns how many part
 /// files were rewritten.
 pub fn remove_runs(root: &Path, ids: &HashSet<String>) -> io::Result<usize> {
+    remove_rows(root, &Table::COMMIT_ORDER.map(Table::name), ids)
+}
+
+/// Removes every row of the runs in `ids` from the tables in `folders`, in that order. Returns
+/// how many part files were rewritten.
+pub fn remove_rows(root: &Path, folders: &[&str], ids: &HashSet<String>) -> io::Result<usize> {
     let mut rewritten = 0;
     if ids.is_empty() {
         return Ok(0);
     }
-    for table in Table::COMMIT_ORDER {
-        for path in part_files(root, table)? {
-            rewritten += usize::from(remove_from_file(root, table, &path, ids)?);
+    for folder in folders {
+        for path in part_files(root, folder)? {
+            rewritten += usize::from(remove_from_file(root, folder, &path, ids)?);
         }
     }
     Ok(rewritten)
 }
 
-/// Rewrites one part file without the rows of `ids`, keeping its footer metadata; returns
-/// whether it held any.
+/// Rewrites one part file without the rows of `ids`, keeping its footer metadata (or deletes it
+/// when nothing would be left); returns whether it held any.
 fn remove_from_file(
     root: &Path,
-    table: Table,
+    folder: &str,
     path: &Path,
     ids: &HashSet<String>,
 ) -> io::Result<bool> {
+    let held = ids_in_file(path)?;
+    if !held.iter().any(|id| ids.contains(id)) {
+        return Ok(false);
+    }
+    if held.iter().all(|id| ids.contains(id)) {
+        // Nothing would be left: removing the file is as atomic as replacing it.
+        fs::remove_file(path)?;
+        return Ok(true);
+    }
     let builder = reader(path)?;
     let metadata = builder
         .metadata()
@@ -138,17 +163,12 @@ fn remove_from_file(
         .collect::<Result<_, _>>()
         .map_err(io::Error::other)?;
     let mut kept = Vec::new();
-    let mut removed = false;
     for batch in &batches {
         let run_ids = string_column(batch, "run_id", path)?;
         let keep: BooleanArray = (0..batch.num_rows())
             .map(|i| Some(!ids.contains(run_ids.value(i))))
             .collect();
-        removed |= keep.true_count() < batch.num_rows();
         kept.push(filter_record_batch(batch, &keep).map_err(io::Error::other)?);
-    }
-    if !removed {
-        return Ok(false);
     }
     let merged = arrow_select::concat::concat_batches(&schema, &kept).map_err(io::Error::other)?;
     let props = WriterProperties::builder()
@@ -159,7 +179,7 @@ fn remove_from_file(
         .file_name()
         .and_then(|n| n.to_str())
         .expect("utf-8 part name");
-    write_atomically(root, table, name, &merged, props)?;
+    write_atomically(root, folder, name, &merged, props)?;
     Ok(true)
 }
 
@@ -200,4 +220,83 @@ pub fn lock_shard(root: &Path, shard: Shard) -> Result<ShardLock, LockError> {
         Err(fs::TryLockError::WouldBlock) => Err(LockError::Held { shard, path }),
         Err(fs::TryLockError::Error(e)) => Err(io_err(e)),
     }
+}
+
+/// A trained network from the `weights` table, with the sweep file that produced it.
+pub struct StoredNetwork {
+    pub params: Params<f32>,
+    /// The `dalesweep.sweep_toml` footer of the part file that holds it.
+    pub sweep_text: String,
+}
+
+/// Tensors of one stored network as they are read: units, footer sweep file, tensors so far.
+type Partial = (usize, String, Vec<Option<Vec<f32>>>);
+
+/// Every trained network stored under `root`, by run id.
+pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>> {
+    let mut parts: HashMap<String, Partial> = HashMap::new();
+    for path in part_files(root, Table::Weights.name())? {
+        let builder = reader(&path)?;
+        let sweep_text = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| {
+                kv.iter()
+                    .find(|k| k.key == "dalesweep.sweep_toml")
+                    .and_then(|k| k.value.clone())
+            })
+            .ok_or_else(|| {
+                io::Error::other(format!("{}: no sweep file in the footer", path.display()))
+            })?;
+        for batch in builder.build().map_err(io::Error::other)? {
+            let batch = batch.map_err(io::Error::other)?;
+            let (ids, stages, tensors) = (
+                string_column(&batch, "run_id", &path)?,
+                string_column(&batch, "stage", &path)?,
+                string_column(&batch, "tensor", &path)?,
+            );
+            let n = batch
+                .column_by_name("n")
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+                .ok_or_else(|| io::Error::other("weights: no n column"))?;
+            let values = batch
+                .column_by_name("values")
+                .and_then(|c| c.as_any().downcast_ref::<ListArray>())
+                .ok_or_else(|| io::Error::other("weights: no values column"))?;
+            for i in (0..batch.num_rows()).filter(|&i| stages.value(i) == "trained") {
+                let k = TENSORS
+                    .iter()
+                    .position(|t| *t == tensors.value(i))
+                    .ok_or_else(|| {
+                        io::Error::other(format!("unknown tensor {}", tensors.value(i)))
+                    })?;
+                let list = values.value(i);
+                let floats = list
+                    .as_any()
+                    .downcast_ref::<Float32Array>()
+                    .ok_or_else(|| io::Error::other("weights values are not float32"))?;
+                let entry = parts.entry(ids.value(i).to_string()).or_insert_with(|| {
+                    (
+                        n.value(i) as usize,
+                        sweep_text.clone(),
+                        vec![None; TENSORS.len()],
+                    )
+                });
+                entry.2[k] = Some(floats.values().to_vec());
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    for (id, (n, sweep_text, tensors)) in parts {
+        let data: Option<Vec<f32>> = tensors
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .map(|t| t.concat());
+        let params = data
+            .and_then(|d| Params::from_vec(n, d))
+            .ok_or_else(|| io::Error::other(format!("run {id}: stored tensors are incomplete")))?;
+        out.insert(id, StoredNetwork { params, sweep_text });
+    }
+    Ok(out)
 }

@@ -130,6 +130,15 @@ impl Task {
         }
     }
 
+    /// The first step of the response: `100 + delay` for AND/OR/XOR, 90 (the first target
+    /// window) for the flip-flop.
+    pub fn response_start(self, trial: &Trial) -> usize {
+        match *trial {
+            Trial::Logic { delay, .. } => 100 + delay,
+            Trial::FlipFlop { .. } => FLIPFLOP_PULSES[0] + 40,
+        }
+    }
+
     /// Inputs and target of `trial` at step `t`.
     pub fn at(self, trial: &Trial, t: usize) -> ([f64; 2], f64) {
         match *trial {

@@ -281,23 +281,86 @@ pub fn train<T: Real>(
     }
 }
 
+/// Runs `params` on `trials` in batches of `batch` and hands each batch's workspace to
+/// `visit(first trial index, batch size, batch loss, workspace)`. [`evaluate`] and
+/// [`record_activity`] share it, so they see bit-identical outputs.
+fn run_batches<T: Real>(
+    task: Task,
+    params: &Params<T>,
+    trials: &[Trial],
+    batch: usize,
+    mut visit: impl FnMut(usize, usize, f64, &Workspace<T>),
+) {
+    let mut batcher = Batcher::new(task, params.n(), batch.min(trials.len()).max(1));
+    for (c, chunk) in trials.chunks(batch).enumerate() {
+        let refs: Vec<&Trial> = chunk.iter().collect();
+        let batch_loss = batcher.forward(params, &refs);
+        visit(c * batch, chunk.len(), batch_loss, &batcher.ws);
+    }
+}
+
 /// Scores `params` on `trials` in batches of `batch`.
 pub fn evaluate<T: Real>(task: Task, params: &Params<T>, trials: &[Trial], batch: usize) -> Score {
-    let mut batcher = Batcher::new(task, params.n(), batch.min(trials.len()).max(1));
     let (mut hits, mut sq) = (0usize, 0.0);
-    for chunk in trials.chunks(batch) {
-        let refs: Vec<&Trial> = chunk.iter().collect();
-        let b = chunk.len();
-        sq += batcher.forward(params, &refs) * b as f64;
-        for (i, trial) in chunk.iter().enumerate() {
-            if trial_succeeds(task, trial, |t| batcher.ws.output(t, i, b).f64()) {
-                hits += 1;
-            }
-        }
-    }
+    run_batches(task, params, trials, batch, |first, b, batch_loss, ws| {
+        sq += batch_loss * b as f64;
+        hits += (0..b)
+            .filter(|&i| trial_succeeds(task, &trials[first + i], |t| ws.output(t, i, b).f64()))
+            .count();
+    });
     Score {
         accuracy: hits as f64 / trials.len() as f64,
         mse: sq / trials.len() as f64,
+    }
+}
+
+/// What a network does on a set of trials: outputs and hidden states at every step.
+pub struct Activity<T> {
+    pub steps: usize,
+    pub n: usize,
+    /// `outputs[k * steps + t]`: output of trial `k` at step `t`.
+    pub outputs: Vec<T>,
+    /// `states[(k * steps + t) * n + j]`: activity of unit `j`.
+    pub states: Vec<T>,
+    /// The same score [`evaluate`] gives on these trials.
+    pub score: Score,
+}
+
+/// Records the activity of `params` on `trials`, computed exactly as [`evaluate`] computes it.
+pub fn record_activity<T: Real>(
+    task: Task,
+    params: &Params<T>,
+    trials: &[Trial],
+    batch: usize,
+) -> Activity<T> {
+    let (steps, n) = (task.steps(), params.n());
+    let mut outputs = vec![T::zero(); trials.len() * steps];
+    let mut states = vec![T::zero(); trials.len() * steps * n];
+    let (mut hits, mut sq) = (0usize, 0.0);
+    run_batches(task, params, trials, batch, |first, b, batch_loss, ws| {
+        sq += batch_loss * b as f64;
+        for i in 0..b {
+            let k = first + i;
+            hits += usize::from(trial_succeeds(task, &trials[k], |t| {
+                ws.output(t, i, b).f64()
+            }));
+            for t in 0..steps {
+                outputs[k * steps + t] = ws.output(t, i, b);
+                states[(k * steps + t) * n..(k * steps + t + 1) * n]
+                    .copy_from_slice(ws.state(t, i, b));
+            }
+        }
+    });
+    let score = Score {
+        accuracy: hits as f64 / trials.len() as f64,
+        mse: sq / trials.len() as f64,
+    };
+    Activity {
+        steps,
+        n,
+        outputs,
+        states,
+        score,
     }
 }
 

@@ -6,5 +6,6 @@ mod util;
 mod cli;
 mod learns;
 mod resume;
+mod simulate;
 mod slurm;
 mod tables;

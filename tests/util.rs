@@ -100,6 +100,9 @@ fn cell(col: &dyn Array, i: usize) -> String {
     if let Some(a) = col.as_any().downcast_ref::<Float64Array>() {
         return format!("{:?}", a.value(i));
     }
+    if let Some(a) = col.as_any().downcast_ref::<arrow_array::Float32Array>() {
+        return format!("{:?}", a.value(i));
+    }
     if let Some(a) = col.as_any().downcast_ref::<arrow_array::BooleanArray>() {
         return a.value(i).to_string();
     }
