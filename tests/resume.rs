@@ -2,12 +2,13 @@
 //! is the unsharded result, `status` after a partial run, the shard lock, and progress lines in
 //! a redirected log.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    dalesweep, dalesweep_ok, python, root, rows, scratch, spawn_dalesweep, sweep_file,
+    dalesweep, dalesweep_ok, python_check, root, rows, scratch, spawn_dalesweep, sweep_file,
 };
 
 /// 36 quick runs (about 0.1 s each): 2 tasks x (dale 2 fractions + none) x 2 inits x 3 sizes.
@@ -29,16 +30,7 @@ fn same_tables(a: &Path, b: &Path) {
 /// pandas and polars read every table, and no run has two rows.
 fn readable_without_duplicates(out: &Path) {
     let script = "import sys, pandas as pd, polars as pl\nout = sys.argv[1]\nfor t in ['runs', 'spectra', 'eigenvalues', 'history']:\n    a = pd.read_parquet(f'{out}/{t}')\n    b = pl.scan_parquet(f'{out}/{t}/').collect()\n    assert len(a) == b.height, t\n    keys = {'runs': ['run_id'], 'spectra': ['run_id', 'stage'], 'eigenvalues': ['run_id', 'stage', 'index'], 'history': ['run_id', 'epoch']}[t]\n    assert not a.duplicated(keys).any(), (t, 'duplicate rows')\nprint(len(pd.read_parquet(f'{out}/runs')))\n";
-    let check = Command::new(python())
-        .args(["-c", script])
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    python_check(&[OsStr::new("-c"), OsStr::new(script), out.as_os_str()]);
 }
 
 #[test]

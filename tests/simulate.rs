@@ -2,9 +2,9 @@
 //! accuracy exactly and their outputs bit for bit, and a run without weights is refused.
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::ffi::OsStr;
 
-use crate::util::{dalesweep, dalesweep_ok, field, python, rows, scratch, sweep_file};
+use crate::util::{dalesweep, dalesweep_ok, field, python_check, rows, scratch, sweep_file};
 
 const SWEEP: &str = "[sweep]\nname = \"sim\"\nseed = 21\n\n[grid]\ntask = [\"xor\", \"flipflop\"]\nconstraint = [\"dale\", \"none\"]\ninit = [\"normal\"]\nn = [10, 20]\nexc_frac = [0.8]\nseed = 2\n\n[train]\nepochs = 2\ntrials = 128\ntest_trials = 40\nbatch = 16\nlr = 1e-3\n";
 
@@ -89,16 +89,7 @@ fn simulated_networks_reproduce_accuracy_and_outputs() {
     assert_eq!(after.len(), 16 * 40 * 290 / 2 + 16 * 40 * 410 / 2);
 
     let script = "import sys, pandas as pd, polars as pl\nout = sys.argv[1]\nfor t in ['activity', 'trajectories', 'dynamics']:\n    a = pd.read_parquet(f'{out}/{t}'); b = pl.scan_parquet(f'{out}/{t}/').collect()\n    assert len(a) == b.height > 0, t\nact = pd.read_parquet(f'{out}/activity')\nassert str(act.h.dtype) == 'float32' and act.loc[act.constraint == 'none', 'is_excitatory'].isna().all()\nd = pd.read_parquet(f'{out}/dynamics')\nassert (d.n_pc_90 >= 1).all() and d.loc[d.constraint == 'dale', 'mean_exc_response'].notna().all()\n";
-    let check = Command::new(python())
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    python_check(&[OsStr::new("-c"), OsStr::new(script), out.as_os_str()]);
 }
 
 #[test]

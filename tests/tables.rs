@@ -1,9 +1,7 @@
 //! The tables a sweep writes: the same rows whatever the thread count, the right row counts,
 //! and readable by real pandas and polars with typed coordinates.
 
-use std::process::Command;
-
-use crate::util::{dalesweep_ok, field, plan_count, python, root, rows, scratch, sweep_file};
+use crate::util::{dalesweep_ok, field, plan_count, python_check, root, rows, scratch, sweep_file};
 
 /// Two tasks, all three constraints, both inits, two sizes: 2 x (2 + 2 + 1) x 2 x 2 = 40 runs.
 const SMALL: &str = "[sweep]\nname = \"small\"\nseed = 5\n\n[grid]\ntask = [\"xor\", \"flipflop\"]\nconstraint = [\"dale\", \"dale_incoming\", \"none\"]\ninit = [\"orthogonal\", \"normal\"]\nn = [8, 12]\nexc_frac = [0.5, 0.8]\nseed = 1\n\n[train]\nepochs = 2\ntrials = 96\ntest_trials = 40\nbatch = 32\nlr = 1e-3\n";
@@ -69,18 +67,11 @@ fn thread_counts_give_identical_tables_that_pandas_and_polars_read() {
         .sum();
     assert_eq!(eigen.len(), units);
     assert_eq!(rows(&one.join("history"), &[]).len(), 2 * count);
-    let check = Command::new(python())
-        .arg(root().join("tests/python/check_tables.py"))
-        .arg(&one)
-        .arg(count.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    python_check(&[
+        root().join("tests/python/check_tables.py"),
+        one.clone(),
+        count.to_string().into(),
+    ]);
 }
 
 /// `[output] weights = true` stores every network's parameters; Python restores them and finds
@@ -96,18 +87,11 @@ fn stored_weights_restore_and_keep_dale_signs() {
     let out = dir.join("out");
     dalesweep_ok(&["run", &sweep, "--out", out.to_str().unwrap()], 0);
     let rows_expected = 40 * 2 * 5; // runs x (initial, trained) x tensors
-    let check = Command::new(python())
-        .arg(root().join("tests/python/check_weights.py"))
-        .arg(&out)
-        .arg(rows_expected.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    python_check(&[
+        root().join("tests/python/check_weights.py"),
+        out.clone(),
+        rows_expected.to_string().into(),
+    ]);
     let plain = dir.join("plain");
     dalesweep_ok(
         &[

@@ -149,3 +149,18 @@ pub fn plan_count(sweep: &str) -> usize {
         .and_then(|n| n.parse().ok())
         .expect("plan starts with a count")
 }
+
+/// Runs the test Python with `args` (a script path or `-c` code, then its arguments) and
+/// insists that it succeeds.
+pub fn python_check<S: AsRef<std::ffi::OsStr>>(args: &[S]) {
+    let out = Command::new(python())
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
