@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Makes sure .venv holds the Python readers the tests use (pandas, polars, pyarrow).
+# Makes sure .venv holds the Python readers the tests use (pandas, polars, pyarrow, Pillow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 req=tests/python/requirements.txt
-if [ -x .venv/bin/python ] && .venv/bin/python -c "import pandas, polars, pyarrow" 2>/dev/null; then
+if [ -x .venv/bin/python ] && .venv/bin/python -c "import pandas, polars, pyarrow, PIL" 2>/dev/null; then
     exit 0
 fi
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then

@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{parse, ConfigError, Sweep, SweepSource};
 use crate::grid::{expand, Shard};
+use crate::plot::{plot, Format, Selection};
+use crate::report::report;
 use crate::runner::{run_sweep, shard_status, RunOptions, ShardStatus};
 use crate::simulate::{simulate, SimulateOptions};
 use crate::slurm::{script, JobArray, DEFAULT_MAX_ARRAY};
@@ -79,6 +81,32 @@ enum Command {
         /// Worker threads [default: one per core]
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Draw figures from a sweep's tables (no retraining): every network's eigenvalue planes and
+    /// loss curve, and the radius against N, exc_frac and stage, into DIR/figures (values in
+    /// DIR/data).
+    Plot {
+        /// Output directory of the sweep.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs to draw a network figure for (repeatable), or `all` [default: one example
+        /// per task, init and constraint]
+        #[arg(long = "run")]
+        runs: Vec<String>,
+        /// Image format: svg or png.
+        #[arg(long, default_value = "svg", value_parser = Format::parse)]
+        format: Format,
+    },
+    /// Write DIR/report.md: the figures and a table per claim of the paper (disk vs ring,
+    /// radius independent of N and exc_frac, smaller than without the constraint), with
+    /// what the first projection and training each moved.
+    Report {
+        /// Output directory of the sweep.
+        #[arg(long)]
+        out: PathBuf,
+        /// Image format of the figures: svg or png.
+        #[arg(long, default_value = "svg", value_parser = Format::parse)]
+        format: Format,
     },
     /// Write an sbatch script that runs a sweep as a SLURM job array of shards.
     Slurm {
@@ -159,6 +187,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 "simulated {count} networks x {trials} trials into {}",
                 opts.out.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plot { out, runs, format } => {
+            let selection = match runs.as_slice() {
+                [] => Selection::Examples,
+                [all] if all == "all" => Selection::All,
+                _ => Selection::Runs(runs),
+            };
+            let plotted = plot(&out, &selection, format)?;
+            for f in plotted
+                .summary
+                .iter()
+                .chain(plotted.networks.iter().map(|n| &n.1))
+            {
+                println!("{}", out.join(&f.path).display());
+            }
+            eprintln!(
+                "{} summary and {} network figures in {}; plotted values in {}",
+                plotted.summary.len(),
+                plotted.networks.len(),
+                out.join("figures").display(),
+                out.join("data").display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { out, format } => {
+            let path = report(&out, format)?;
+            println!("{}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { sweep, out, shards } => {

@@ -21,17 +21,21 @@
 extern crate openblas_src;
 
 pub mod bulk;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod dale;
+pub mod dataset;
 pub mod dynamics;
 pub mod grid;
 pub mod init;
 pub mod linalg;
 pub mod model;
+pub mod plot;
 pub mod progress;
 pub mod random;
 pub mod record;
+pub mod report;
 pub mod runner;
 pub mod simulate;
 pub mod sink;

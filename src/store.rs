@@ -45,13 +45,13 @@ pub fn part_files(root: &Path, folder: &str) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn reader(path: &Path) -> io::Result<ParquetRecordBatchReaderBuilder<File>> {
+pub(crate) fn reader(path: &Path) -> io::Result<ParquetRecordBatchReaderBuilder<File>> {
     let bad =
         |e: parquet::errors::ParquetError| io::Error::other(format!("{}: {e}", path.display()));
     ParquetRecordBatchReaderBuilder::try_new(File::open(path)?).map_err(bad)
 }
 
-fn string_column<'a>(
+pub(crate) fn string_column<'a>(
     batch: &'a RecordBatch,
     name: &str,
     path: &Path,

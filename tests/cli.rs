@@ -10,7 +10,7 @@ fn plan_lists_the_default_sweep_in_grid_order() {
     let out = dalesweep_ok(&["plan"], 0);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "16 runs in sweep default");
+    assert_eq!(lines[0], "24 runs in sweep default");
     assert_eq!(
         lines[1].split_whitespace().collect::<Vec<_>>(),
         [
@@ -23,7 +23,7 @@ fn plan_lists_the_default_sweep_in_grid_order() {
             "seed"
         ]
     );
-    assert_eq!(lines.len(), 18);
+    assert_eq!(lines.len(), 26);
     let coords: Vec<String> = lines[2..]
         .iter()
         .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
@@ -31,13 +31,13 @@ fn plan_lists_the_default_sweep_in_grid_order() {
     assert_eq!(
         coords[..3],
         [
-            "and dale orthogonal 50 0.8 0",
-            "and dale orthogonal 50 0.8 1",
-            "and dale orthogonal 100 0.8 0"
+            "and dale orthogonal 50 0.5 0",
+            "and dale orthogonal 50 0.5 1",
+            "and dale orthogonal 50 0.8 0"
         ]
     );
-    assert_eq!(coords[8], "and none orthogonal 50 none 0");
-    assert_eq!(coords[15], "and none normal 100 none 1");
+    assert_eq!(coords[16], "and none orthogonal 50 none 0");
+    assert_eq!(coords[23], "and none normal 100 none 1");
 }
 
 #[test]

@@ -168,18 +168,18 @@ fn dale_projection_holds_on_projected_spectra_and_epochs_zero_skips_training() {
 }
 
 /// The embedded default sweep: every run ok, as many rows as `plan` lists, and every spectral
-/// column filled for every stage with values in their ranges.
+/// column filled for every stage with values in their ranges; then its report and figures.
 #[test]
 fn default_sweep_fills_every_spectral_column() {
     let out = scratch("default_sweep").join("out");
     dalesweep_ok(&["run", "--out", out.to_str().unwrap()], 0);
     let runs = rows(&out.join("runs"), &[]);
-    assert_eq!(runs.len(), 16);
+    assert_eq!(runs.len(), 24);
     assert!(runs.iter().all(|r| field(r, "status") == "ok"));
     let spectra = rows(&out.join("spectra"), &[]);
     assert_eq!(
         spectra.len(),
-        16 * 2 + 8,
+        24 * 2 + 16,
         "initial + trained for all, projected for dale"
     );
     let num = |r: &[String], c: &str| -> f64 {
@@ -215,8 +215,8 @@ fn default_sweep_fills_every_spectral_column() {
                 "{r:?}"
             );
         }
-        if stage == "projected" {
-            // 80 % excitatory rows: the projection adds a large real outlier.
+        if stage == "projected" && field(r, "exc_frac") == "0.8" {
+            // 80 % excitatory columns: the projection adds a large real outlier.
             assert!(outliers >= 1 && num(r, "outlier_re") > 1.0, "{r:?}");
         }
         if stage == "trained" && constraint == "dale" {
@@ -237,4 +237,5 @@ fn default_sweep_fills_every_spectral_column() {
         .map(|r| field(r, "n_outliers").parse::<usize>().unwrap())
         .sum();
     assert_eq!(flagged, counted);
+    crate::report::check_report_and_figures(&out);
 }

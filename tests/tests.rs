@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod learns;
+mod report;
 mod resume;
 mod simulate;
 mod slurm;

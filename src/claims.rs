@@ -1,0 +1,677 @@
+//! The paper's claims tested on a sweep's fitted radii: the statistics (means, spreads,
+//! least-squares slopes and paired differences with 95 % confidence intervals) and the rules
+//! that turn them into a verdict. Pure: it takes [`Network`]s (what the tables say of each
+//! run) and returns the rows of the report's tables; reading and writing live in
+//! [`crate::dataset`] and [`crate::report`].
+//!
+//! Only runs with status `ok` count; every group is an (init, constraint) pair. The stage a
+//! network has "before training" is `projected` for a constrained run and `initial` for an
+//! unconstrained one (which is not projected), so every table can show how much of an effect
+//! the first projection made and how much training added.
+//!
+//! Rules, stated once here and in the report:
+//! - **independent** of a factor (N or the excitatory fraction): the 95 % interval of the
+//!   least-squares slope covers 0 *and* the change the slope predicts across the swept range is
+//!   at most [`INDEPENDENCE_TOLERANCE`] of the group's mean radius. The regression has an
+//!   intercept per task and both factors at once, so one factor is not read through the other.
+//! - **shape**: Dale-constrained networks from the normal initialisation should be disks and
+//!   from the orthogonal one rings; the claim holds for a group when at least
+//!   [`SHAPE_MAJORITY`] of its networks have the expected `shape`.
+//! - **smaller than without the constraint**: each constrained network is paired with the
+//!   unconstrained network of the same task, init, N and seed (same initial matrix and data);
+//!   the claim holds when the 95 % interval of the mean paired difference lies below 0.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::record::Stage;
+
+/// A change across the swept range counts as "small" up to this fraction of the mean radius.
+pub const INDEPENDENCE_TOLERANCE: f64 = 0.10;
+/// The fraction of a group's networks that must have the expected shape.
+pub const SHAPE_MAJORITY: f64 = 0.90;
+
+/// The fitted bulk of one stage's spectrum (a `spectra` row).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BulkRadii {
+    pub outer: f64,
+    pub inner: f64,
+    pub ring: bool,
+}
+
+/// What the tables say of one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    pub run_id: String,
+    pub task: String,
+    pub n: usize,
+    pub exc_frac: Option<f64>,
+    pub init: String,
+    pub constraint: String,
+    pub seed: u64,
+    pub status: String,
+    pub accuracy: Option<f64>,
+    /// Indexed by [`stage_index`]: initial, projected, trained.
+    pub stages: [Option<BulkRadii>; 3],
+}
+
+impl Network {
+    /// The fit of `stage`, if the run has it.
+    pub fn stage(&self, stage: Stage) -> Option<BulkRadii> {
+        self.stages[stage_index(stage)]
+    }
+    pub fn group(&self) -> Group {
+        Group {
+            init: self.init.clone(),
+            constraint: self.constraint.clone(),
+        }
+    }
+    fn constrained(&self) -> bool {
+        self.constraint != "none"
+    }
+}
+
+/// The position of a stage in [`Network::stages`].
+pub fn stage_index(stage: Stage) -> usize {
+    match stage {
+        Stage::Initial => 0,
+        Stage::Projected => 1,
+        Stage::Trained => 2,
+    }
+}
+
+/// The stage a network of `constraint` has before training.
+pub fn before_training(constraint: &str) -> Stage {
+    if constraint == "none" {
+        Stage::Initial
+    } else {
+        Stage::Projected
+    }
+}
+
+/// An (init, constraint) pair: one series in the figures, one row in the tables.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Group {
+    pub init: String,
+    pub constraint: String,
+}
+
+impl Group {
+    pub fn label(&self) -> String {
+        format!("{} / {}", self.init, self.constraint)
+    }
+}
+
+/// A value with its 95 % confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    fn covers_zero(&self) -> bool {
+        self.low <= 0.0 && self.high >= 0.0
+    }
+}
+
+/// A claim's outcome on one group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    Fails,
+    /// Too few networks or a factor the sweep does not vary.
+    Untestable,
+    /// The paper makes no claim for this group (e.g. the unconstrained baseline's shape).
+    NoClaim,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "fails",
+            Verdict::Untestable => "untestable",
+            Verdict::NoClaim => "no claim",
+        }
+    }
+    fn of(holds: bool) -> Verdict {
+        if holds {
+            Verdict::Holds
+        } else {
+            Verdict::Fails
+        }
+    }
+}
+
+pub fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+/// Sample standard deviation (n - 1); NaN below two values.
+pub fn std_dev(x: &[f64]) -> f64 {
+    if x.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(x);
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+}
+
+/// Standard error of the mean; NaN below two values.
+pub fn std_err(x: &[f64]) -> f64 {
+    std_dev(x) / (x.len() as f64).sqrt()
+}
+
+/// The mean with its t interval; `None` below two values.
+pub fn mean_estimate(x: &[f64]) -> Option<Estimate> {
+    (x.len() >= 2).then(|| {
+        let half = t_quantile_975(x.len() - 1) * std_err(x);
+        let m = mean(x);
+        Estimate {
+            value: m,
+            low: m - half,
+            high: m + half,
+        }
+    })
+}
+
+/// P(|T| < t) for Student's t with `df` degrees of freedom, by the finite series of
+/// Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df).
+pub fn t_central_probability(t: f64, df: usize) -> f64 {
+    let theta = (t / (df as f64).sqrt()).atan();
+    let (s, c) = theta.sin_cos();
+    let c2 = c * c;
+    if df % 2 == 1 {
+        let mut term = 1.0;
+        let mut sum = if df > 1 { 1.0 } else { 0.0 };
+        for k in 1..=(df.saturating_sub(3) / 2) {
+            term *= (2 * k) as f64 / (2 * k + 1) as f64 * c2;
+            sum += term;
+        }
+        2.0 / std::f64::consts::PI * (theta + s * c * sum)
+    } else {
+        let (mut term, mut sum) = (1.0, 1.0);
+        for k in 1..=((df - 2) / 2) {
+            term *= (2 * k - 1) as f64 / (2 * k) as f64 * c2;
+            sum += term;
+        }
+        s * sum
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df >= 1` degrees of freedom (bisection on
+/// [`t_central_probability`]; 1e-12 absolute).
+pub fn t_quantile_975(df: usize) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1e3);
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if t_central_probability(mid, df) < 0.95 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Ordinary least squares of `y` on the rows of `x` (include a column of ones for an
+/// intercept): coefficients, their standard errors and the residual degrees of freedom.
+/// `None` when the rows do not determine the coefficients or leave no degree of freedom.
+pub fn least_squares(x: &[Vec<f64>], y: &[f64]) -> Option<(Vec<f64>, Vec<f64>, usize)> {
+    let p = x.first()?.len();
+    let df = x.len().checked_sub(p).filter(|&d| d > 0)?;
+    let mut xtx = vec![vec![0.0; p]; p];
+    let mut xty = vec![0.0; p];
+    for (row, &yi) in x.iter().zip(y) {
+        for i in 0..p {
+            xty[i] += row[i] * yi;
+            for j in 0..p {
+                xtx[i][j] += row[i] * row[j];
+            }
+        }
+    }
+    let inv = invert(xtx)?;
+    let coef: Vec<f64> = inv
+        .iter()
+        .map(|r| r.iter().zip(&xty).map(|(a, b)| a * b).sum())
+        .collect();
+    let rss: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(row, yi)| yi - row.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>())
+        .map(|r| r * r)
+        .sum();
+    let s2 = rss / df as f64;
+    let se = (0..p).map(|j| (s2 * inv[j][j]).sqrt()).collect();
+    Some((coef, se, df))
+}
+
+/// Gauss-Jordan inversion with partial pivoting; `None` for a (numerically) singular matrix.
+fn invert(mut a: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+    let p = a.len();
+    let scale = a.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut inv: Vec<Vec<f64>> = (0..p)
+        .map(|i| (0..p).map(|j| f64::from(u8::from(i == j))).collect())
+        .collect();
+    for col in 0..p {
+        let pivot = (col..p).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let d = a[col][col];
+        a[col].iter_mut().for_each(|v| *v /= d);
+        inv[col].iter_mut().for_each(|v| *v /= d);
+        for row in (0..p).filter(|&r| r != col) {
+            let f = a[row][col];
+            for j in 0..p {
+                a[row][j] -= f * a[col][j];
+                inv[row][j] -= f * inv[col][j];
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// Mean radii of the trained networks of one group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RadiiRow {
+    pub group: Group,
+    pub networks: usize,
+    pub accuracy: Option<f64>,
+    pub outer: (f64, f64),
+    pub inner: (f64, f64),
+}
+
+/// A swept factor the radius may depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Factor {
+    Size,
+    ExcFrac,
+}
+
+impl Factor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Factor::Size => "N",
+            Factor::ExcFrac => "exc_frac",
+        }
+    }
+}
+
+/// The outer radius against one factor, for one group and stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlopeRow {
+    pub group: Group,
+    pub stage: Stage,
+    pub factor: Factor,
+    pub networks: usize,
+    pub mean_radius: f64,
+    /// Smallest and largest value of the factor in the group.
+    pub range: (f64, f64),
+    /// Radius change per unit of the factor.
+    pub slope: Option<Estimate>,
+    pub verdict: Verdict,
+}
+
+impl SlopeRow {
+    /// The change the slope predicts across the swept range, as a fraction of the mean radius.
+    pub fn relative_change(&self) -> Option<f64> {
+        self.slope
+            .map(|s| s.value * (self.range.1 - self.range.0) / self.mean_radius)
+    }
+}
+
+/// Disk or ring, for one group and stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShapeRow {
+    pub group: Group,
+    pub stage: Stage,
+    pub networks: usize,
+    pub rings: usize,
+    pub mean_inner_over_outer: f64,
+    pub expected: Option<&'static str>,
+    pub verdict: Verdict,
+}
+
+/// Constrained minus unconstrained outer radius over pairs, for one constrained group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DifferenceRow {
+    pub group: Group,
+    /// The constrained network's stage; its partner's is the matching unconstrained stage.
+    pub stage: Stage,
+    pub pairs: usize,
+    pub constrained: f64,
+    pub unconstrained: f64,
+    pub difference: Option<Estimate>,
+    pub verdict: Verdict,
+}
+
+/// Which fitted radius a row is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Radius {
+    Outer,
+    Inner,
+}
+
+impl Radius {
+    pub fn name(self) -> &'static str {
+        match self {
+            Radius::Outer => "outer",
+            Radius::Inner => "inner",
+        }
+    }
+    pub fn of(self, b: BulkRadii) -> f64 {
+        match self {
+            Radius::Outer => b.outer,
+            Radius::Inner => b.inner,
+        }
+    }
+}
+
+/// How far the projection and then training moved one radius of one group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MovementRow {
+    pub group: Group,
+    pub radius: Radius,
+    pub networks: usize,
+    pub initial: f64,
+    /// `None` for unconstrained groups.
+    pub projected: Option<f64>,
+    pub trained: f64,
+    /// Per network, projected - initial.
+    pub by_projection: Option<Estimate>,
+    /// Per network, trained - before training.
+    pub by_training: Option<Estimate>,
+}
+
+/// Every claim table of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claims {
+    /// Networks used (status `ok`, trained spectrum present).
+    pub networks: usize,
+    /// Runs left out (failed or diverged).
+    pub excluded: usize,
+    pub radii: Vec<RadiiRow>,
+    pub slopes: Vec<SlopeRow>,
+    pub shapes: Vec<ShapeRow>,
+    pub differences: Vec<DifferenceRow>,
+    pub movement: Vec<MovementRow>,
+}
+
+/// The networks every claim and summary figure counts: status `ok`, trained spectrum present.
+pub fn usable(networks: &[Network]) -> Vec<&Network> {
+    networks
+        .iter()
+        .filter(|n| n.status == "ok" && n.stage(Stage::Trained).is_some())
+        .collect()
+}
+
+/// Tests every claim on `networks`.
+pub fn assess(networks: &[Network]) -> Claims {
+    let ok = usable(networks);
+    let mut groups: BTreeMap<Group, Vec<&Network>> = BTreeMap::new();
+    for n in &ok {
+        groups.entry(n.group()).or_default().push(n);
+    }
+    let mut claims = Claims {
+        networks: ok.len(),
+        excluded: networks.len() - ok.len(),
+        radii: Vec::new(),
+        slopes: Vec::new(),
+        shapes: Vec::new(),
+        differences: Vec::new(),
+        movement: Vec::new(),
+    };
+    for (group, members) in &groups {
+        claims.radii.push(radii(group, members));
+        let stages = [before_training(&group.constraint), Stage::Trained];
+        for stage in stages {
+            claims.slopes.extend(slopes(group, members, stage));
+            claims.shapes.push(shape(group, members, stage));
+        }
+        if group.constraint != "none" {
+            for stage in stages {
+                claims
+                    .differences
+                    .push(difference(group, members, &ok, stage));
+            }
+        }
+        for radius in [Radius::Outer, Radius::Inner] {
+            claims.movement.push(movement(group, members, radius));
+        }
+    }
+    claims
+}
+
+fn values(members: &[&Network], stage: Stage, radius: Radius) -> Vec<f64> {
+    members
+        .iter()
+        .filter_map(|n| n.stage(stage).map(|b| radius.of(b)))
+        .collect()
+}
+
+fn radii(group: &Group, members: &[&Network]) -> RadiiRow {
+    let outer = values(members, Stage::Trained, Radius::Outer);
+    let inner = values(members, Stage::Trained, Radius::Inner);
+    let acc: Vec<f64> = members.iter().filter_map(|n| n.accuracy).collect();
+    RadiiRow {
+        group: group.clone(),
+        networks: members.len(),
+        accuracy: (!acc.is_empty()).then(|| mean(&acc)),
+        outer: (mean(&outer), std_dev(&outer)),
+        inner: (mean(&inner), std_dev(&inner)),
+    }
+}
+
+/// Both factors' slopes from one regression: outer radius ~ task intercepts + N + exc_frac
+/// (a factor enters only if the group varies it; both centred).
+fn slopes(group: &Group, members: &[&Network], stage: Stage) -> Vec<SlopeRow> {
+    let rows: Vec<(&Network, f64)> = members
+        .iter()
+        .filter_map(|n| n.stage(stage).map(|b| (*n, b.outer)))
+        .collect();
+    let y: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let tasks: Vec<&str> = rows
+        .iter()
+        .map(|r| r.0.task.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let factor_values = |f: Factor| -> Vec<f64> {
+        rows.iter()
+            .map(|(n, _)| match f {
+                Factor::Size => n.n as f64,
+                Factor::ExcFrac => n.exc_frac.unwrap_or(f64::NAN),
+            })
+            .collect()
+    };
+    let factors: Vec<(Factor, Vec<f64>)> = [Factor::Size, Factor::ExcFrac]
+        .into_iter()
+        .filter(|f| *f == Factor::Size || group.constraint != "none")
+        .map(|f| (f, factor_values(f)))
+        .collect();
+    let varies = |v: &[f64]| v.iter().any(|x| *x != v[0]);
+    let in_model: Vec<&(Factor, Vec<f64>)> = factors.iter().filter(|(_, v)| varies(v)).collect();
+    let design: Vec<Vec<f64>> = (0..rows.len())
+        .map(|i| {
+            let mut row = vec![1.0];
+            row.extend(
+                tasks[1..]
+                    .iter()
+                    .map(|t| f64::from(u8::from(rows[i].0.task == *t))),
+            );
+            row.extend(in_model.iter().map(|(_, v)| v[i] - mean(v)));
+            row
+        })
+        .collect();
+    let fit = least_squares(&design, &y);
+    let mean_radius = mean(&y);
+    factors
+        .iter()
+        .map(|(factor, v)| {
+            let column = in_model.iter().position(|(f, _)| f == factor);
+            let slope = column.and_then(|c| {
+                let (coef, se, df) = fit.as_ref()?;
+                let k = tasks.len() + c;
+                let half = t_quantile_975(*df) * se[k];
+                Some(Estimate {
+                    value: coef[k],
+                    low: coef[k] - half,
+                    high: coef[k] + half,
+                })
+            });
+            let range = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                    (lo.min(*x), hi.max(*x))
+                });
+            let mut row = SlopeRow {
+                group: group.clone(),
+                stage,
+                factor: *factor,
+                networks: rows.len(),
+                mean_radius,
+                range,
+                slope,
+                verdict: Verdict::Untestable,
+            };
+            if let (Some(s), Some(change)) = (slope, row.relative_change()) {
+                row.verdict =
+                    Verdict::of(s.covers_zero() && change.abs() <= INDEPENDENCE_TOLERANCE);
+            }
+            row
+        })
+        .collect()
+}
+
+fn shape(group: &Group, members: &[&Network], stage: Stage) -> ShapeRow {
+    let fits: Vec<BulkRadii> = members.iter().filter_map(|n| n.stage(stage)).collect();
+    let rings = fits.iter().filter(|b| b.ring).count();
+    let ratios: Vec<f64> = fits.iter().map(|b| b.inner / b.outer).collect();
+    let expected = match (group.constraint.as_str(), group.init.as_str()) {
+        ("none", _) => None,
+        (_, "normal") => Some("disk"),
+        (_, "orthogonal") => Some("ring"),
+        _ => None,
+    };
+    let verdict = match expected {
+        None => Verdict::NoClaim,
+        Some(_) if fits.is_empty() => Verdict::Untestable,
+        Some(e) => {
+            let matching = if e == "ring" {
+                rings
+            } else {
+                fits.len() - rings
+            };
+            Verdict::of(matching as f64 >= SHAPE_MAJORITY * fits.len() as f64)
+        }
+    };
+    ShapeRow {
+        group: group.clone(),
+        stage,
+        networks: fits.len(),
+        rings,
+        mean_inner_over_outer: mean(&ratios),
+        expected,
+        verdict,
+    }
+}
+
+type PairKey<'a> = (&'a str, &'a str, usize, u64);
+
+fn pair_key(n: &Network) -> PairKey<'_> {
+    (&n.task, &n.init, n.n, n.seed)
+}
+
+fn difference(group: &Group, members: &[&Network], ok: &[&Network], stage: Stage) -> DifferenceRow {
+    let partner_stage = if stage == Stage::Trained {
+        Stage::Trained
+    } else {
+        Stage::Initial
+    };
+    let partners: HashMap<PairKey, BulkRadii> = ok
+        .iter()
+        .filter(|n| !n.constrained())
+        .filter_map(|n| n.stage(partner_stage).map(|b| (pair_key(n), b)))
+        .collect();
+    let pairs: Vec<(f64, f64)> = members
+        .iter()
+        .filter_map(|n| Some((n.stage(stage)?.outer, partners.get(&pair_key(n))?.outer)))
+        .collect();
+    let diffs: Vec<f64> = pairs.iter().map(|(c, u)| c - u).collect();
+    let difference = mean_estimate(&diffs);
+    DifferenceRow {
+        group: group.clone(),
+        stage,
+        pairs: pairs.len(),
+        constrained: mean(&pairs.iter().map(|p| p.0).collect::<Vec<_>>()),
+        unconstrained: mean(&pairs.iter().map(|p| p.1).collect::<Vec<_>>()),
+        difference,
+        verdict: difference.map_or(Verdict::Untestable, |d| Verdict::of(d.high < 0.0)),
+    }
+}
+
+fn movement(group: &Group, members: &[&Network], radius: Radius) -> MovementRow {
+    let before = before_training(&group.constraint);
+    let change = |from: Stage, to: Stage| -> Vec<f64> {
+        members
+            .iter()
+            .filter_map(|n| Some(radius.of(n.stage(to)?) - radius.of(n.stage(from)?)))
+            .collect()
+    };
+    let constrained = group.constraint != "none";
+    MovementRow {
+        group: group.clone(),
+        radius,
+        networks: members.len(),
+        initial: mean(&values(members, Stage::Initial, radius)),
+        projected: constrained.then(|| mean(&values(members, Stage::Projected, radius))),
+        trained: mean(&values(members, Stage::Trained, radius)),
+        by_projection: if constrained {
+            mean_estimate(&change(Stage::Initial, Stage::Projected))
+        } else {
+            None
+        },
+        by_training: mean_estimate(&change(before, Stage::Trained)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_the_tables() {
+        // Two-sided 95 % critical values of Student's t (any statistics table).
+        for (df, t) in [
+            (1, 12.7062),
+            (2, 4.3027),
+            (3, 3.1824),
+            (5, 2.5706),
+            (10, 2.2281),
+            (30, 2.0423),
+            (1000, 1.9623),
+        ] {
+            assert!((t_quantile_975(df) - t).abs() < 1e-4, "df {df}");
+        }
+    }
+
+    #[test]
+    fn least_squares_recovers_a_line_and_its_standard_error() {
+        // y = 1 + 2x with residuals +-0.1: slope 2, se = sqrt(s2 / Sxx) by hand.
+        let x: Vec<Vec<f64>> = (0..4).map(|i| vec![1.0, i as f64]).collect();
+        let y = [1.1, 2.9, 5.1, 6.9];
+        let (coef, se, df) = least_squares(&x, &y).unwrap();
+        assert_eq!(df, 2);
+        // Sxx = 5, Sxy = 9.6 -> slope 1.92, intercept 1.12; residuals -.02 .14 -.18 .06.
+        assert!((coef[1] - 1.92).abs() < 1e-12 && (coef[0] - 1.12).abs() < 1e-12);
+        let s2 = (0.02f64.powi(2) + 0.14f64.powi(2) + 0.18f64.powi(2) + 0.06f64.powi(2)) / 2.0;
+        assert!((se[1] - (s2 / 5.0).sqrt()).abs() < 1e-12);
+        assert!(
+            least_squares(&x[..2], &y[..2]).is_none(),
+            "no degree of freedom"
+        );
+    }
+}
