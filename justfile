@@ -5,6 +5,18 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 sweep *ARGS: deps
     cargo run --release -- run --out results/default {{ARGS}}
 
+# Figures and report.md for a sweep's output (default: the default sweep's)
+report DIR="results/default": deps
+    cargo run --release -- report --out {{DIR}}
+
+# Figures only: `just plot results/paper --run all --format png`
+plot DIR="results/default" *ARGS: deps
+    cargo run --release -- plot --out {{DIR}} {{ARGS}}
+
+# The Jarne & Caruso reproduction (2000 networks, ~450 core-hours) here, resumable; clusters: README
+sweep-paper *ARGS: deps
+    cargo run --release -- run sweeps/paper.toml --out results/paper {{ARGS}}
+
 # List the runs of a sweep without training (default: the embedded sweep)
 plan *ARGS: deps
     cargo run --release -- plan {{ARGS}}
@@ -20,9 +32,9 @@ test: venv
     fi
     cargo test --release
 
-# Criterion benchmarks: training step per size, SGEMM ceiling, eigen-analysis
+# Criterion benchmarks: training step per size, SGEMM ceiling, eigen-analysis, figures of 10 080 runs
 bench: deps
-    cargo bench --bench train_step --bench eig -- --noplot
+    cargo bench --bench train_step --bench eig --bench plot -- --noplot
 
 # Formatting and lints, as required before a commit
 lint:

@@ -316,6 +316,24 @@ pub struct SlopeRow {
 }
 
 impl SlopeRow {
+    /// Why the claim fails, in the rule's words; empty unless it does.
+    pub fn failure(&self) -> String {
+        let (Some(slope), Some(change)) = (self.slope, self.relative_change()) else {
+            return String::new();
+        };
+        let mut why = Vec::new();
+        if !slope.covers_zero() {
+            why.push("slope interval excludes 0".to_string());
+        }
+        if change.abs() > INDEPENDENCE_TOLERANCE {
+            why.push(format!(
+                "change above {:.0} %",
+                100.0 * INDEPENDENCE_TOLERANCE
+            ));
+        }
+        why.join(", ")
+    }
+
     /// The change the slope predicts across the swept range, as a fraction of the mean radius.
     pub fn relative_change(&self) -> Option<f64> {
         self.slope

@@ -7,9 +7,11 @@
 //!   [`model`] (forward + BPTT), [`train`] (Adam, epochs, scoring), [`bulk`] (outliers,
 //!   disk/ring fit), [`spectrum`] (LAPACK, metrics), [`dynamics`] (PCA, frequency of activity);
 //! - plan: [`config`] (sweep file -> checked `Sweep`), [`grid`] (runs, ids, random streams);
-//! - results: [`record`] (row values), [`sink`] (Parquet), [`store`] (what a directory holds);
-//! - edge: [`runner`] (threads, resume, writing), [`simulate`] (stored networks rerun), [`progress`],
-//!   [`slurm`] (job arrays), [`cli`].
+//! - results: [`record`] (row values), [`sink`] (Parquet), [`store`] (what a directory holds),
+//!   [`claims`] (the paper's claims tested on fitted radii; no IO), [`dataset`] (tables read
+//!   back as [`claims::Network`]s for figures and the report);
+//! - edge: [`runner`] (threads, resume, writing), [`simulate`] (stored networks rerun), [`plot`]
+//!   (figures), [`report`] (report.md), [`progress`], [`slurm`] (job arrays), [`cli`].
 //!
 //! **Determinism contract.** A run's numbers are a function of its `RunSpec` and the sweep's
 //! settings alone: its random streams are derived from the master seed and its coordinates

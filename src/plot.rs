@@ -103,13 +103,28 @@ pub struct Plotted {
 
 /// Draws the summary figures and the selected networks' figures of the sweep under `root`.
 pub fn plot(root: &Path, selection: &Selection, format: Format) -> Result<Plotted, PlotError> {
+    draw(root, &load(root)?, selection, format)
+}
+
+/// The runs recorded under `root`; an error if there are none.
+pub fn load(root: &Path) -> Result<Vec<Network>, PlotError> {
     let networks = dataset::networks(root)?;
     if networks.is_empty() {
         return Err(PlotError::NoRuns(root.to_path_buf()));
     }
-    let chosen = select(&networks, selection, root)?;
+    Ok(networks)
+}
+
+/// [`plot`] for runs already read with [`load`].
+pub fn draw(
+    root: &Path,
+    networks: &[Network],
+    selection: &Selection,
+    format: Format,
+) -> Result<Plotted, PlotError> {
+    let chosen = select(networks, selection, root)?;
     let losses = dataset::loss_curves(root)?;
-    let usable = claims::usable(&networks);
+    let usable = claims::usable(networks);
     let groups: Vec<Group> = usable
         .iter()
         .map(|n| n.group())
@@ -464,7 +479,8 @@ fn loss_chart(
                         label: group.label(),
                         color: color_of(groups, group),
                         dashed: false,
-                        markers: false,
+                        // A single epoch is a point, invisible as a line.
+                        markers: points.len() < 2,
                         points,
                     }
                 })
@@ -838,11 +854,33 @@ impl NetworkFigure<'_> {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc("log10 loss")
+            .x_label_formatter(&|x| tick(*x))
             .label_style((FAMILY, 11))
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(230, 230, 230))
             .draw()?;
         chart.draw_series(LineSeries::new(xy, PALETTE[1].stroke_width(2)))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_drop_trailing_zeros() {
+        let got: Vec<String> = [50.0, 0.8, -0.0, 0.125, 1e-4].map(tick).to_vec();
+        assert_eq!(got, ["50", "0.8", "0", "0.125", "0"]);
+    }
+
+    #[test]
+    fn points_are_means_and_standard_errors_per_x() {
+        let rows = [(2.0, 5.0), (1.0, 1.0), (1.0, 3.0), (2.0, f64::NAN)];
+        // At x = 1: mean 2, sd sqrt(2), se 1; at x = 2 one finite value, se 0.
+        assert_eq!(
+            points_by_x(rows.into_iter()),
+            [(1.0, 2.0, 1.0, 2), (2.0, 5.0, 0.0, 1)]
+        );
     }
 }

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 use crate::claims::{assess, Claims, Estimate, Verdict, INDEPENDENCE_TOLERANCE, SHAPE_MAJORITY};
 use crate::dataset;
-use crate::plot::{plot, Figure, Format, PlotError, Plotted, Selection};
+use crate::plot::{draw, load, Figure, Format, PlotError, Plotted, Selection};
 
 /// Writes `root/report.md` (and its figures); returns the report's path.
 pub fn report(root: &Path, format: Format) -> Result<PathBuf, PlotError> {
-    let plotted = plot(root, &Selection::Examples, format)?;
-    let networks = dataset::networks(root)?;
+    let networks = load(root)?;
+    let plotted = draw(root, &networks, &Selection::Examples, format)?;
     let claims = assess(&networks);
     let provenance = dataset::provenance(root)?;
     let text = render(root, &claims, &plotted, &provenance);
@@ -217,7 +217,10 @@ fn slope_table(c: &Claims) -> String {
             interval(r.slope, span),
             r.relative_change()
                 .map_or("-".to_string(), |x| format!("{:+.1} %", 100.0 * x)),
-            r.verdict.name()
+            match r.verdict {
+                Verdict::Fails => format!("fails: {}", r.failure()),
+                v => v.name().to_string(),
+            }
         );
     }
     s

@@ -92,7 +92,7 @@ pub fn provenance(source: &SweepSource) -> Provenance {
 }
 
 /// Runs every run of `sweep` (of `opts.shard`) not yet recorded under `opts.out`, writing
-/// its tables there. See [`prepare`] for what is skipped, retried and cleaned up.
+/// its tables there. See `prepare` for what is skipped, retried and cleaned up.
 pub fn run_sweep(
     sweep: &Sweep,
     source: &SweepSource,

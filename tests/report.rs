@@ -172,3 +172,24 @@ pub fn check_report_and_figures(out: &Path) {
         out.to_path_buf(),
     ]);
 }
+
+#[test]
+fn plot_refuses_bad_input_with_exit_2_and_writes_nothing() {
+    let root = scratch("plot_bad_input");
+    let empty = root.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = dalesweep_ok(&["plot", "--out", empty.to_str().unwrap()], 2);
+    assert!(String::from_utf8_lossy(&err.stderr)
+        .contains("holds no runs table: run `dalesweep run --out"));
+
+    let data = root.join("data");
+    write_synthetic(&data);
+    let dir = data.to_str().unwrap();
+    let err = dalesweep_ok(&["plot", "--out", dir, "--run", "00000000deadbeef"], 2);
+    assert!(
+        String::from_utf8_lossy(&err.stderr).contains("--run 00000000deadbeef: no such run under")
+    );
+    let err = dalesweep_ok(&["plot", "--out", dir, "--format", "jpg"], 2);
+    assert!(String::from_utf8_lossy(&err.stderr).contains("format \"jpg\" is not one of svg, png"));
+    assert!(!data.join("figures").exists() && !data.join("report.md").exists());
+}
