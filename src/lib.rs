@@ -5,7 +5,8 @@
 //!
 //! - numeric core, no IO: [`linalg`] (BLAS), [`random`], [`task`], [`dale`], [`init`],
 //!   [`model`] (forward + BPTT), [`train`] (Adam, epochs, scoring), [`bulk`] (outliers,
-//!   disk/ring fit), [`spectrum`] (LAPACK, metrics), [`dynamics`] (PCA, frequency of activity);
+//!   disk/ring fit), [`spectrum`] (LAPACK, metrics), [`dynamics`] (PCA, frequency of activity),
+//!   [`stats`] (means, t intervals, least squares);
 //! - plan: [`config`] (sweep file -> checked `Sweep`), [`grid`] (runs, ids, random streams);
 //! - results: [`record`] (row values), [`sink`] (Parquet), [`store`] (what a directory holds),
 //!   [`claims`] (the paper's claims tested on fitted radii; no IO), [`dataset`] (tables read
@@ -43,6 +44,7 @@ pub mod simulate;
 pub mod sink;
 pub mod slurm;
 pub mod spectrum;
+pub mod stats;
 pub mod store;
 pub mod task;
 pub mod train;

@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::claims::{assess, Claims, Estimate, Verdict, INDEPENDENCE_TOLERANCE, SHAPE_MAJORITY};
+use crate::claims::{assess, Claims, Verdict, INDEPENDENCE_TOLERANCE, SHAPE_MAJORITY};
 use crate::dataset;
 use crate::plot::{draw, load, Figure, Format, PlotError, Plotted, Selection};
+use crate::stats::Estimate;
 
 /// Writes `root/report.md` (and its figures); returns the report's path.
 pub fn report(root: &Path, format: Format) -> Result<PathBuf, PlotError> {
