@@ -14,7 +14,7 @@
 //! Each figure's plotted values are also written to `DIR/data/<figure>.csv`, so a reader can
 //! check or re-plot them. Files are written under a hidden name and renamed into place.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -171,15 +171,18 @@ fn select<'a>(
 ) -> Result<Vec<&'a Network>, PlotError> {
     match selection {
         Selection::All => Ok(networks.iter().collect()),
-        Selection::Runs(ids) => ids
-            .iter()
-            .map(|id| {
-                networks
-                    .iter()
-                    .find(|n| n.run_id == *id)
-                    .ok_or_else(|| PlotError::UnknownRun(id.clone(), root.to_path_buf()))
-            })
-            .collect(),
+        Selection::Runs(ids) => {
+            let by_id: HashMap<&str, &Network> =
+                networks.iter().map(|n| (n.run_id.as_str(), n)).collect();
+            ids.iter()
+                .map(|id| {
+                    by_id
+                        .get(id.as_str())
+                        .copied()
+                        .ok_or_else(|| PlotError::UnknownRun(id.clone(), root.to_path_buf()))
+                })
+                .collect()
+        }
         Selection::Examples => {
             let mut best: BTreeMap<(&str, &str, &str), &Network> = BTreeMap::new();
             for n in networks {

@@ -79,47 +79,22 @@ fn group_legend(groups: &[Group]) -> Vec<(String, usize)> {
 
 pub(super) fn radius_chart(networks: &[&Network], groups: &[Group], factor: Factor) -> LineChart {
     let by_size = factor == Factor::Size;
+    let flat_at = exc_fracs(networks);
     let panels = tasks(networks)
         .into_iter()
         .map(|task| {
             let mut lines = Vec::new();
             for group in groups {
-                let members: Vec<&&Network> = networks
+                let members: Vec<&Network> = networks
                     .iter()
+                    .copied()
                     .filter(|n| n.task == task && n.group() == *group)
                     .collect();
-                let unconstrained = group.constraint == "none";
                 for radius in [Radius::Outer, Radius::Inner] {
-                    let trained = |n: &Network| n.stage(Stage::Trained).map(|b| radius.of(b));
-                    let mut points = points_by_x(members.iter().filter_map(|n| {
-                        let x = if by_size {
-                            Some(n.n as f64)
-                        } else {
-                            n.exc_frac
-                        };
-                        Some((x?, trained(n)?))
-                    }));
-                    let mut label = format!("{} {}", group.label(), radius.name());
-                    if !by_size && unconstrained {
-                        if radius == Radius::Inner {
-                            continue;
-                        }
-                        let ys: Vec<f64> = members.iter().filter_map(|n| trained(n)).collect();
-                        let xs = exc_fracs(networks);
-                        if ys.is_empty() || xs.is_empty() {
-                            continue;
-                        }
-                        let (m, se) = (mean(&ys), if ys.len() > 1 { std_err(&ys) } else { 0.0 });
-                        points = xs.iter().map(|&x| (x, m, se, ys.len())).collect();
-                        label = format!("{} outer (no E/I split)", group.label());
+                    if let Some(mut line) = radius_line(group, &members, radius, factor, &flat_at) {
+                        line.color = color_of(groups, group);
+                        lines.push(line);
                     }
-                    lines.push(Line {
-                        label,
-                        color: color_of(groups, group),
-                        dashed: radius == Radius::Inner,
-                        markers: by_size || !unconstrained,
-                        points,
-                    });
                 }
             }
             Panel {
@@ -157,6 +132,48 @@ pub(super) fn radius_chart(networks: &[&Network], groups: &[Group], factor: Fact
     }
 }
 
+/// One group's trained `radius` against `factor` (colour left to the caller); `None` where the
+/// figure has nothing to show. Unconstrained groups have no E/I split: against `exc_frac` their
+/// outer radius is a flat reference across `flat_at`.
+fn radius_line(
+    group: &Group,
+    members: &[&Network],
+    radius: Radius,
+    factor: Factor,
+    flat_at: &[f64],
+) -> Option<Line> {
+    let trained = |n: &Network| n.stage(Stage::Trained).map(|b| radius.of(b));
+    if factor == Factor::ExcFrac && group.constraint == "none" {
+        if radius == Radius::Inner {
+            return None;
+        }
+        let (_, m, se, count) =
+            *points_by_x(members.iter().filter_map(|n| Some((0.0, trained(n)?)))).first()?;
+        return Some(Line {
+            label: format!("{} outer (no E/I split)", group.label()),
+            color: 0,
+            dashed: false,
+            markers: false,
+            points: flat_at.iter().map(|&x| (x, m, se, count)).collect(),
+        });
+    }
+    let points = points_by_x(members.iter().filter_map(|n| {
+        let x = match factor {
+            Factor::Size => Some(n.n as f64),
+            Factor::ExcFrac => n.exc_frac,
+        };
+        Some((x?, trained(n)?))
+    }));
+    Some(Line {
+        label: format!("{} {}", group.label(), radius.name()),
+        color: 0,
+        dashed: radius == Radius::Inner,
+        markers: true,
+        points,
+    })
+}
+
+/// The smallest and largest excitatory fraction of the sweep.
 fn exc_fracs(networks: &[&Network]) -> Vec<f64> {
     let mut xs: Vec<f64> = networks.iter().filter_map(|n| n.exc_frac).collect();
     xs.sort_by(f64::total_cmp);
@@ -299,7 +316,7 @@ impl Drawable for LineChart {
 
 const LEGEND_WIDTH: u32 = 230;
 
-/// A line sample with its marker, `width` pixels long, starting at `(x, y)`.
+/// A 30-pixel line sample (dashed or not, with its marker or not) starting at `(x, y)`.
 fn sample<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     (x, y): (i32, i32),
