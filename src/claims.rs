@@ -348,49 +348,28 @@ fn slopes(group: &Group, members: &[&Network], stage: Stage) -> Vec<SlopeRow> {
         .filter_map(|n| n.stage(stage).map(|b| (*n, b.outer)))
         .collect();
     let y: Vec<f64> = rows.iter().map(|r| r.1).collect();
-    let tasks: Vec<&str> = rows
-        .iter()
-        .map(|r| r.0.task.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let factor_values = |f: Factor| -> Vec<f64> {
-        rows.iter()
-            .map(|(n, _)| match f {
-                Factor::Size => n.n as f64,
-                Factor::ExcFrac => n.exc_frac.unwrap_or(f64::NAN),
-            })
-            .collect()
+    let value = |f: Factor, n: &Network| match f {
+        Factor::Size => n.n as f64,
+        Factor::ExcFrac => n.exc_frac.unwrap_or(f64::NAN),
     };
     let factors: Vec<(Factor, Vec<f64>)> = [Factor::Size, Factor::ExcFrac]
         .into_iter()
         .filter(|f| *f == Factor::Size || group.constraint != "none")
-        .map(|f| (f, factor_values(f)))
+        .map(|f| (f, rows.iter().map(|r| value(f, r.0)).collect()))
         .collect();
-    let varies = |v: &[f64]| v.iter().any(|x| *x != v[0]);
-    let in_model: Vec<&(Factor, Vec<f64>)> = factors.iter().filter(|(_, v)| varies(v)).collect();
-    let design: Vec<Vec<f64>> = (0..rows.len())
-        .map(|i| {
-            let mut row = vec![1.0];
-            row.extend(
-                tasks[1..]
-                    .iter()
-                    .map(|t| f64::from(u8::from(rows[i].0.task == *t))),
-            );
-            row.extend(in_model.iter().map(|(_, v)| v[i] - mean(v)));
-            row
-        })
+    let in_model: Vec<&(Factor, Vec<f64>)> = factors
+        .iter()
+        .filter(|(_, v)| v.iter().any(|x| *x != v[0]))
         .collect();
+    let (design, first_factor) = design_matrix(&rows, &in_model);
     let fit = least_squares(&design, &y);
-    let mean_radius = mean(&y);
     factors
         .iter()
         .map(|(factor, v)| {
             let column = in_model.iter().position(|(f, _)| f == factor);
             let slope = column.and_then(|c| {
                 let (coef, se, df) = fit.as_ref()?;
-                let k = tasks.len() + c;
-                let half = t_quantile_975(*df) * se[k];
+                let (k, half) = (first_factor + c, t_quantile_975(*df) * se[first_factor + c]);
                 Some(Estimate {
                     value: coef[k],
                     low: coef[k] - half,
@@ -407,7 +386,7 @@ fn slopes(group: &Group, members: &[&Network], stage: Stage) -> Vec<SlopeRow> {
                 stage,
                 factor: *factor,
                 networks: rows.len(),
-                mean_radius,
+                mean_radius: mean(&y),
                 range,
                 slope,
                 verdict: Verdict::Untestable,
@@ -419,6 +398,28 @@ fn slopes(group: &Group, members: &[&Network], stage: Stage) -> Vec<SlopeRow> {
             row
         })
         .collect()
+}
+
+/// The regression's rows: 1, an indicator per task after the first, each factor centred; and
+/// the column of the first factor.
+fn design_matrix(
+    rows: &[(&Network, f64)],
+    factors: &[&(Factor, Vec<f64>)],
+) -> (Vec<Vec<f64>>, usize) {
+    let tasks: BTreeSet<&str> = rows.iter().map(|r| r.0.task.as_str()).collect();
+    let tasks: Vec<&str> = tasks.into_iter().skip(1).collect();
+    let means: Vec<f64> = factors.iter().map(|(_, v)| mean(v)).collect();
+    let design = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| {
+            let mut row = vec![1.0];
+            row.extend(tasks.iter().map(|t| f64::from(u8::from(n.task == *t))));
+            row.extend(factors.iter().zip(&means).map(|((_, v), m)| v[i] - m));
+            row
+        })
+        .collect();
+    (design, 1 + tasks.len())
 }
 
 fn shape(group: &Group, members: &[&Network], stage: Stage) -> ShapeRow {
