@@ -82,9 +82,9 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Draw figures from a sweep's tables (no retraining): every network's eigenvalue planes and
-    /// loss curve, and the radius against N, exc_frac and stage, into DIR/figures (values in
-    /// DIR/data).
+    /// Draw figures from a sweep's tables (no retraining): the radius against N, exc_frac and
+    /// stage, the loss curves, and chosen networks' eigenvalue planes, into DIR/figures
+    /// (plotted values in DIR/data).
     Plot {
         /// Output directory of the sweep.
         #[arg(long)]
