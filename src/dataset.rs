@@ -7,80 +7,19 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::Path;
 
-use arrow_array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use parquet::arrow::ProjectionMask;
+use arrow_array::{Array, Float64Array};
 
 use crate::claims::{stage_index, BulkRadii, Network};
 use crate::record::Stage;
 use crate::sink::Table;
-use crate::store::{part_files, reader, string_column};
-
-/// One batch of a table, with typed access to its columns by name.
-struct Columns<'a> {
-    batch: &'a RecordBatch,
-    path: &'a Path,
-}
-
-impl Columns<'_> {
-    fn typed<T: 'static>(&self, name: &str) -> io::Result<&T> {
-        self.batch
-            .column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<T>())
-            .ok_or_else(|| {
-                io::Error::other(format!(
-                    "{}: column {name} is missing or of another type",
-                    self.path.display()
-                ))
-            })
-    }
-    fn str(&self, name: &str) -> io::Result<&StringArray> {
-        string_column(self.batch, name, self.path)
-    }
-    fn int(&self, name: &str) -> io::Result<&Int64Array> {
-        self.typed(name)
-    }
-    fn float(&self, name: &str) -> io::Result<&Float64Array> {
-        self.typed(name)
-    }
-    fn boolean(&self, name: &str) -> io::Result<&BooleanArray> {
-        self.typed(name)
-    }
-}
-
-/// Calls `each` on every batch of `table`, reading only `columns`.
-fn scan(
-    root: &Path,
-    table: Table,
-    columns: &[&str],
-    mut each: impl FnMut(&Columns) -> io::Result<()>,
-) -> io::Result<()> {
-    for path in part_files(root, table.name())? {
-        let builder = reader(&path)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-        for batch in builder
-            .with_projection(mask)
-            .build()
-            .map_err(io::Error::other)?
-        {
-            let batch = batch.map_err(io::Error::other)?;
-            each(&Columns {
-                batch: &batch,
-                path: &path,
-            })?;
-        }
-    }
-    Ok(())
-}
+use crate::store::{footer, part_files, scan};
 
 fn optional(a: &Float64Array, i: usize) -> Option<f64> {
     a.is_valid(i).then(|| a.value(i))
 }
 
 fn stage_named(name: &str) -> io::Result<Stage> {
-    [Stage::Initial, Stage::Projected, Stage::Trained]
-        .into_iter()
-        .find(|s| s.name() == name)
-        .ok_or_else(|| io::Error::other(format!("unknown stage {name:?}")))
+    Stage::from_name(name).ok_or_else(|| io::Error::other(format!("unknown stage {name:?}")))
 }
 
 /// Every run recorded under `root`, with the fitted bulk of each stage, in the order of
@@ -101,7 +40,7 @@ pub fn networks(root: &Path) -> io::Result<Vec<Network>> {
         .copied()
         .chain(["status", "accuracy"])
         .collect();
-    scan(root, Table::Runs, &columns, |c| {
+    scan(root, Table::Runs.name(), &columns, |c| {
         let (id, task, n, exc) = (
             c.str("run_id")?,
             c.str("task")?,
@@ -132,7 +71,7 @@ pub fn networks(root: &Path) -> io::Result<Vec<Network>> {
         .map(|(k, n)| (n.run_id.clone(), k))
         .collect();
     let columns = ["run_id", "stage", "radius_outer", "radius_inner", "shape"];
-    scan(root, Table::Spectra, &columns, |c| {
+    scan(root, Table::Spectra.name(), &columns, |c| {
         let (id, stage, shape) = (c.str("run_id")?, c.str("stage")?, c.str("shape")?);
         let (outer, inner) = (c.float("radius_outer")?, c.float("radius_inner")?);
         for i in 0..c.batch.num_rows() {
@@ -164,15 +103,20 @@ pub fn networks(root: &Path) -> io::Result<Vec<Network>> {
 /// Mean training loss per epoch of every run that has a history, by run id.
 pub fn loss_curves(root: &Path) -> io::Result<HashMap<String, Vec<f64>>> {
     let mut rows: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
-    scan(root, Table::History, &["run_id", "epoch", "loss"], |c| {
-        let (id, epoch, loss) = (c.str("run_id")?, c.int("epoch")?, c.float("loss")?);
-        for i in 0..c.batch.num_rows() {
-            rows.entry(id.value(i).to_string())
-                .or_default()
-                .push((epoch.value(i), loss.value(i)));
-        }
-        Ok(())
-    })?;
+    scan(
+        root,
+        Table::History.name(),
+        &["run_id", "epoch", "loss"],
+        |c| {
+            let (id, epoch, loss) = (c.str("run_id")?, c.int("epoch")?, c.float("loss")?);
+            for i in 0..c.batch.num_rows() {
+                rows.entry(id.value(i).to_string())
+                    .or_default()
+                    .push((epoch.value(i), loss.value(i)));
+            }
+            Ok(())
+        },
+    )?;
     Ok(rows
         .into_iter()
         .map(|(id, mut r)| {
@@ -198,7 +142,7 @@ pub fn eigenvalues(
 ) -> io::Result<HashMap<String, Vec<EigenPoint>>> {
     let mut out: HashMap<String, Vec<EigenPoint>> = HashMap::new();
     let columns = ["run_id", "stage", "re", "im", "is_outlier"];
-    scan(root, Table::Eigenvalues, &columns, |c| {
+    scan(root, Table::Eigenvalues.name(), &columns, |c| {
         let (id, stage) = (c.str("run_id")?, c.str("stage")?);
         let (re, im, outlier) = (c.float("re")?, c.float("im")?, c.boolean("is_outlier")?);
         for i in (0..c.batch.num_rows()).filter(|&i| ids.contains(id.value(i))) {
@@ -221,13 +165,8 @@ pub fn eigenvalues(
 pub fn provenance(root: &Path) -> io::Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for path in part_files(root, Table::Runs.name())? {
-        let builder = reader(&path)?;
-        let meta = builder.metadata().file_metadata().key_value_metadata();
-        let get = |key: &str| {
-            meta.and_then(|kv| kv.iter().find(|k| k.key == key))
-                .and_then(|k| k.value.clone())
-                .unwrap_or_else(|| "?".to_string())
-        };
+        let meta = footer(&path)?;
+        let get = |key: &str| meta.get(key).map_or("?", String::as_str);
         out.insert(format!(
             "sweep file {}, dalesweep {}, commit {}",
             get("dalesweep.sweep_hash"),

@@ -49,6 +49,14 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in the order a run passes through them.
+    pub const ALL: [Stage; 3] = [Stage::Initial, Stage::Projected, Stage::Trained];
+
+    /// Parses a stored `stage`.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Stage::Initial => "initial",

@@ -13,7 +13,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use arrow_array::{
-    Array, BooleanArray, Float32Array, Int64Array, ListArray, RecordBatch, StringArray,
+    Array, BooleanArray, Float32Array, Float64Array, Int64Array, ListArray, RecordBatch,
+    StringArray,
 };
 use arrow_select::filter::filter_record_batch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -45,44 +46,103 @@ pub fn part_files(root: &Path, folder: &str) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-pub(crate) fn reader(path: &Path) -> io::Result<ParquetRecordBatchReaderBuilder<File>> {
+fn reader(path: &Path) -> io::Result<ParquetRecordBatchReaderBuilder<File>> {
     let bad =
         |e: parquet::errors::ParquetError| io::Error::other(format!("{}: {e}", path.display()));
     ParquetRecordBatchReaderBuilder::try_new(File::open(path)?).map_err(bad)
 }
 
-pub(crate) fn string_column<'a>(
-    batch: &'a RecordBatch,
-    name: &str,
+/// One batch of a part file, with typed access to its columns by name.
+pub struct Columns<'a> {
+    pub batch: &'a RecordBatch,
+    path: &'a Path,
+}
+
+impl<'a> Columns<'a> {
+    fn typed<T: 'static>(&self, name: &str) -> io::Result<&'a T> {
+        self.batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<T>())
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "{}: column {name} is missing or of another type",
+                    self.path.display()
+                ))
+            })
+    }
+    pub fn str(&self, name: &str) -> io::Result<&'a StringArray> {
+        self.typed(name)
+    }
+    pub fn int(&self, name: &str) -> io::Result<&'a Int64Array> {
+        self.typed(name)
+    }
+    pub fn float(&self, name: &str) -> io::Result<&'a Float64Array> {
+        self.typed(name)
+    }
+    pub fn boolean(&self, name: &str) -> io::Result<&'a BooleanArray> {
+        self.typed(name)
+    }
+    pub fn list(&self, name: &str) -> io::Result<&'a ListArray> {
+        self.typed(name)
+    }
+}
+
+/// Calls `each` on every batch of one part file, reading only `columns`.
+pub fn scan_file(
     path: &Path,
-) -> io::Result<&'a StringArray> {
-    batch
-        .column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-        .ok_or_else(|| io::Error::other(format!("{}: no string column {name}", path.display())))
+    columns: &[&str],
+    mut each: impl FnMut(&Columns) -> io::Result<()>,
+) -> io::Result<()> {
+    let builder = reader(path)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    for batch in builder
+        .with_projection(mask)
+        .build()
+        .map_err(io::Error::other)?
+    {
+        let batch = batch.map_err(io::Error::other)?;
+        each(&Columns {
+            batch: &batch,
+            path,
+        })?;
+    }
+    Ok(())
+}
+
+/// [`scan_file`] over every part file of a table folder.
+pub fn scan(
+    root: &Path,
+    folder: &str,
+    columns: &[&str],
+    mut each: impl FnMut(&Columns) -> io::Result<()>,
+) -> io::Result<()> {
+    for path in part_files(root, folder)? {
+        scan_file(&path, columns, &mut each)?;
+    }
+    Ok(())
+}
+
+/// The footer metadata (key -> value) of one part file.
+pub fn footer(path: &Path) -> io::Result<HashMap<String, String>> {
+    let builder = reader(path)?;
+    let kv = builder.metadata().file_metadata().key_value_metadata();
+    Ok(kv
+        .into_iter()
+        .flatten()
+        .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+        .collect())
 }
 
 /// `run_id -> status` of every run the `runs` table records.
 pub fn recorded_runs(root: &Path) -> io::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    for path in part_files(root, Table::Runs.name())? {
-        let builder = reader(&path)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["run_id", "status"]);
-        for batch in builder
-            .with_projection(mask)
-            .build()
-            .map_err(io::Error::other)?
-        {
-            let batch = batch.map_err(io::Error::other)?;
-            let (ids, status) = (
-                string_column(&batch, "run_id", &path)?,
-                string_column(&batch, "status", &path)?,
-            );
-            for i in 0..batch.num_rows() {
-                out.insert(ids.value(i).to_string(), status.value(i).to_string());
-            }
+    scan(root, Table::Runs.name(), &["run_id", "status"], |c| {
+        let (ids, status) = (c.str("run_id")?, c.str("status")?);
+        for i in 0..c.batch.num_rows() {
+            out.insert(ids.value(i).to_string(), status.value(i).to_string());
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -97,18 +157,12 @@ pub fn ids_in(root: &Path, table: Table) -> io::Result<HashSet<String>> {
 
 /// The run ids of one part file, reading only that column.
 fn ids_in_file(path: &Path) -> io::Result<HashSet<String>> {
-    let builder = reader(path)?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), ["run_id"]);
     let mut out = HashSet::new();
-    for batch in builder
-        .with_projection(mask)
-        .build()
-        .map_err(io::Error::other)?
-    {
-        let batch = batch.map_err(io::Error::other)?;
-        let ids = string_column(&batch, "run_id", path)?;
-        out.extend((0..batch.num_rows()).map(|i| ids.value(i).to_string()));
-    }
+    scan_file(path, &["run_id"], |c| {
+        let ids = c.str("run_id")?;
+        out.extend((0..c.batch.num_rows()).map(|i| ids.value(i).to_string()));
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -164,7 +218,7 @@ fn remove_from_file(
         .map_err(io::Error::other)?;
     let mut kept = Vec::new();
     for batch in &batches {
-        let run_ids = string_column(batch, "run_id", path)?;
+        let run_ids = Columns { batch, path }.str("run_id")?;
         let keep: BooleanArray = (0..batch.num_rows())
             .map(|i| Some(!ids.contains(run_ids.value(i))))
             .collect();
@@ -236,35 +290,16 @@ type Partial = (usize, String, Vec<Option<Vec<f32>>>);
 pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>> {
     let mut parts: HashMap<String, Partial> = HashMap::new();
     for path in part_files(root, Table::Weights.name())? {
-        let builder = reader(&path)?;
-        let sweep_text = builder
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .and_then(|kv| {
-                kv.iter()
-                    .find(|k| k.key == "dalesweep.sweep_toml")
-                    .and_then(|k| k.value.clone())
-            })
+        let sweep_text = footer(&path)?
+            .remove("dalesweep.sweep_toml")
             .ok_or_else(|| {
                 io::Error::other(format!("{}: no sweep file in the footer", path.display()))
             })?;
-        for batch in builder.build().map_err(io::Error::other)? {
-            let batch = batch.map_err(io::Error::other)?;
-            let (ids, stages, tensors) = (
-                string_column(&batch, "run_id", &path)?,
-                string_column(&batch, "stage", &path)?,
-                string_column(&batch, "tensor", &path)?,
-            );
-            let n = batch
-                .column_by_name("n")
-                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
-                .ok_or_else(|| io::Error::other("weights: no n column"))?;
-            let values = batch
-                .column_by_name("values")
-                .and_then(|c| c.as_any().downcast_ref::<ListArray>())
-                .ok_or_else(|| io::Error::other("weights: no values column"))?;
-            for i in (0..batch.num_rows()).filter(|&i| stages.value(i) == "trained") {
+        let columns = ["run_id", "stage", "tensor", "n", "values"];
+        scan_file(&path, &columns, |c| {
+            let (ids, stages, tensors) = (c.str("run_id")?, c.str("stage")?, c.str("tensor")?);
+            let (n, values) = (c.int("n")?, c.list("values")?);
+            for i in (0..c.batch.num_rows()).filter(|&i| stages.value(i) == "trained") {
                 let k = TENSORS
                     .iter()
                     .position(|t| *t == tensors.value(i))
@@ -285,7 +320,8 @@ pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>
                 });
                 entry.2[k] = Some(floats.values().to_vec());
             }
-        }
+            Ok(())
+        })?;
     }
     let mut out = HashMap::new();
     for (id, (n, sweep_text, tensors)) in parts {

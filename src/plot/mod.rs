@@ -26,7 +26,6 @@ use rayon::prelude::*;
 
 use crate::claims::{self, Factor, Group, Network};
 use crate::dataset;
-use crate::record::Stage;
 
 mod network;
 mod summary;
@@ -36,7 +35,6 @@ use summary::{loss_chart, radius_chart, stage_chart};
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
-const STAGES: [Stage; 3] = [Stage::Initial, Stage::Projected, Stage::Trained];
 /// Colour-blind-safe colours (Okabe & Ito), one per (init, constraint) group.
 const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 114, 178),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{padded, tick, DrawResult, Drawable, FAMILY, PALETTE, STAGES};
+use super::{padded, tick, DrawResult, Drawable, FAMILY, PALETTE};
 use crate::claims::Network;
 use crate::dataset::EigenPoint;
 use crate::record::Stage;
@@ -20,7 +20,7 @@ pub(super) struct NetworkFigure<'a> {
 
 impl NetworkFigure<'_> {
     fn stages(&self) -> Vec<Stage> {
-        STAGES
+        Stage::ALL
             .into_iter()
             .filter(|s| self.points.iter().any(|p| p.stage == *s))
             .collect()

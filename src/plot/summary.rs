@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{padded, tick, DrawResult, Drawable, FAMILY, PALETTE, STAGES};
+use super::{padded, tick, DrawResult, Drawable, FAMILY, PALETTE};
 use crate::claims::{stage_index, Factor, Group, Network, Radius};
 use crate::record::Stage;
 use crate::stats::{mean, std_err};
@@ -197,7 +197,7 @@ pub(super) fn stage_chart(networks: &[&Network], groups: &[Group]) -> LineChart 
                             .iter()
                             .filter(|n| n.task == task && n.group() == *group)
                             .flat_map(|n| {
-                                STAGES.iter().filter_map(move |&s| {
+                                Stage::ALL.iter().filter_map(move |&s| {
                                     Some((stage_index(s) as f64, radius.of(n.stage(s)?)))
                                 })
                             }),
@@ -224,7 +224,7 @@ pub(super) fn stage_chart(networks: &[&Network], groups: &[Group]) -> LineChart 
         title: "Bulk radius before and after the projection and training".to_string(),
         x_desc: "stage",
         y_desc: "radius (mean ± s.e.)",
-        x_labels: Some(STAGES.iter().map(|s| s.name()).collect()),
+        x_labels: Some(Stage::ALL.iter().map(|s| s.name()).collect()),
         panels,
     }
 }
