@@ -20,7 +20,7 @@ use crate::model::Params;
 use crate::record::Simulated;
 use crate::runner::provenance;
 use crate::sink::{PartWriter, SimTable};
-use crate::store::{recorded_runs, remove_rows, stored_networks, StoredNetwork};
+use crate::store::{recorded_runs, remove_rows, stored_ids, stored_networks, StoredNetwork};
 use crate::train::record_activity;
 
 /// What to simulate.
@@ -58,20 +58,23 @@ pub fn simulate(opts: &SimulateOptions) -> Result<usize, SimulateError> {
         path: opts.out.clone(),
         source,
     };
-    let stored = stored_networks(&opts.out).map_err(io_err)?;
-    let ids = selected(opts, &stored, &recorded_runs(&opts.out).map_err(io_err)?)?;
+    // Which runs have a stored network comes from two small columns; only the selected
+    // networks' tensors are then read.
+    let with_weights = stored_ids(&opts.out).map_err(io_err)?;
+    let ids = selected(
+        opts,
+        &with_weights,
+        &recorded_runs(&opts.out).map_err(io_err)?,
+    )?;
+    let wanted: HashSet<String> = ids.iter().cloned().collect();
+    let stored = stored_networks(&opts.out, &wanted).map_err(io_err)?;
     let jobs = resolve(&ids, &stored)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
         .map_err(|e| io_err(io::Error::other(e)))?;
     let folders = SimTable::ALL.map(SimTable::name);
-    remove_rows(
-        &opts.out,
-        &folders,
-        &ids.iter().cloned().collect::<HashSet<_>>(),
-    )
-    .map_err(io_err)?;
+    remove_rows(&opts.out, &folders, &wanted).map_err(io_err)?;
     let source = SweepSource {
         origin: "simulate".into(),
         text: String::new(),
@@ -97,11 +100,11 @@ pub fn simulate(opts: &SimulateOptions) -> Result<usize, SimulateError> {
 /// The run ids to simulate, each checked to exist and to have stored weights.
 fn selected(
     opts: &SimulateOptions,
-    stored: &HashMap<String, StoredNetwork>,
+    with_weights: &HashSet<String>,
     recorded: &HashMap<String, String>,
 ) -> Result<Vec<String>, SimulateError> {
     if opts.runs.is_empty() {
-        let mut all: Vec<String> = stored.keys().cloned().collect();
+        let mut all: Vec<String> = with_weights.iter().cloned().collect();
         all.sort();
         return if all.is_empty() {
             Err(SimulateError::NothingStored(opts.out.clone()))
@@ -110,7 +113,7 @@ fn selected(
         };
     }
     for id in &opts.runs {
-        if !stored.contains_key(id) {
+        if !with_weights.contains(id) {
             return Err(if recorded.contains_key(id) {
                 SimulateError::NoWeights(id.clone())
             } else {

@@ -286,8 +286,24 @@ pub struct StoredNetwork {
 /// Tensors of one stored network as they are read: units, footer sweep file, tensors so far.
 type Partial = (usize, String, Vec<Option<Vec<f32>>>);
 
-/// Every trained network stored under `root`, by run id.
-pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>> {
+/// The runs with a trained network in the `weights` table (reading only two columns).
+pub fn stored_ids(root: &Path) -> io::Result<HashSet<String>> {
+    let mut out = HashSet::new();
+    scan(root, Table::Weights.name(), &["run_id", "stage"], |c| {
+        let (ids, stages) = (c.str("run_id")?, c.str("stage")?);
+        let trained = (0..c.batch.num_rows()).filter(|&i| stages.value(i) == "trained");
+        out.extend(trained.map(|i| ids.value(i).to_string()));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The trained networks of the runs in `ids` stored under `root`, by run id (a run without
+/// stored weights is absent).
+pub fn stored_networks(
+    root: &Path,
+    ids: &HashSet<String>,
+) -> io::Result<HashMap<String, StoredNetwork>> {
     let mut parts: HashMap<String, Partial> = HashMap::new();
     for path in part_files(root, Table::Weights.name())? {
         let sweep_text = footer(&path)?
@@ -297,9 +313,10 @@ pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>
             })?;
         let columns = ["run_id", "stage", "tensor", "n", "values"];
         scan_file(&path, &columns, |c| {
-            let (ids, stages, tensors) = (c.str("run_id")?, c.str("stage")?, c.str("tensor")?);
+            let (ids_col, stages, tensors) = (c.str("run_id")?, c.str("stage")?, c.str("tensor")?);
             let (n, values) = (c.int("n")?, c.list("values")?);
-            for i in (0..c.batch.num_rows()).filter(|&i| stages.value(i) == "trained") {
+            let wanted = |i: usize| stages.value(i) == "trained" && ids.contains(ids_col.value(i));
+            for i in (0..c.batch.num_rows()).filter(|&i| wanted(i)) {
                 let k = TENSORS
                     .iter()
                     .position(|t| *t == tensors.value(i))
@@ -311,13 +328,15 @@ pub fn stored_networks(root: &Path) -> io::Result<HashMap<String, StoredNetwork>
                     .as_any()
                     .downcast_ref::<Float32Array>()
                     .ok_or_else(|| io::Error::other("weights values are not float32"))?;
-                let entry = parts.entry(ids.value(i).to_string()).or_insert_with(|| {
-                    (
-                        n.value(i) as usize,
-                        sweep_text.clone(),
-                        vec![None; TENSORS.len()],
-                    )
-                });
+                let entry = parts
+                    .entry(ids_col.value(i).to_string())
+                    .or_insert_with(|| {
+                        (
+                            n.value(i) as usize,
+                            sweep_text.clone(),
+                            vec![None; TENSORS.len()],
+                        )
+                    });
                 entry.2[k] = Some(floats.values().to_vec());
             }
             Ok(())
