@@ -39,6 +39,13 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// Parses a stored `shape`.
+    pub fn from_name(name: &str) -> Option<Shape> {
+        [Shape::Disk, Shape::Ring]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Shape::Disk => "disk",

@@ -23,6 +23,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::bulk::Shape;
+use crate::dale::Constraint;
+use crate::init::InitKind;
 use crate::record::Stage;
 use crate::stats::{least_squares, mean, mean_estimate, std_dev, t_quantile_975, Estimate};
 
@@ -36,7 +39,7 @@ pub const SHAPE_MAJORITY: f64 = 0.90;
 pub struct BulkRadii {
     pub outer: f64,
     pub inner: f64,
-    pub ring: bool,
+    pub shape: Shape,
 }
 
 /// What the tables say of one run.
@@ -67,8 +70,13 @@ impl Network {
         }
     }
     fn constrained(&self) -> bool {
-        self.constraint != "none"
+        constrained(&self.constraint)
     }
+}
+
+/// Whether a stored `constraint` is a sign constraint (anything but `none`).
+fn constrained(constraint: &str) -> bool {
+    constraint != Constraint::None.name()
 }
 
 /// The position of a stage in [`Network::stages`].
@@ -77,15 +85,6 @@ pub fn stage_index(stage: Stage) -> usize {
         Stage::Initial => 0,
         Stage::Projected => 1,
         Stage::Trained => 2,
-    }
-}
-
-/// The stage a network of `constraint` has before training.
-pub fn before_training(constraint: &str) -> Stage {
-    if constraint == "none" {
-        Stage::Initial
-    } else {
-        Stage::Projected
     }
 }
 
@@ -99,6 +98,18 @@ pub struct Group {
 impl Group {
     pub fn label(&self) -> String {
         format!("{} / {}", self.init, self.constraint)
+    }
+    pub fn constrained(&self) -> bool {
+        constrained(&self.constraint)
+    }
+    /// The stage its networks have before training: `projected` when constrained, else
+    /// `initial` (an unconstrained network is not projected).
+    pub fn before_training(&self) -> Stage {
+        if self.constrained() {
+            Stage::Projected
+        } else {
+            Stage::Initial
+        }
     }
 }
 
@@ -206,7 +217,7 @@ pub struct ShapeRow {
     pub networks: usize,
     pub rings: usize,
     pub mean_inner_over_outer: f64,
-    pub expected: Option<&'static str>,
+    pub expected: Option<Shape>,
     pub verdict: Verdict,
 }
 
@@ -301,12 +312,12 @@ pub fn assess(networks: &[Network]) -> Claims {
     };
     for (group, members) in &groups {
         claims.radii.push(radii(group, members));
-        let stages = [before_training(&group.constraint), Stage::Trained];
+        let stages = [group.before_training(), Stage::Trained];
         for stage in stages {
             claims.slopes.extend(slopes(group, members, stage));
             claims.shapes.push(shape(group, members, stage));
         }
-        if group.constraint != "none" {
+        if group.constrained() {
             for stage in stages {
                 claims
                     .differences
@@ -354,7 +365,7 @@ fn slopes(group: &Group, members: &[&Network], stage: Stage) -> Vec<SlopeRow> {
     };
     let factors: Vec<(Factor, Vec<f64>)> = [Factor::Size, Factor::ExcFrac]
         .into_iter()
-        .filter(|f| *f == Factor::Size || group.constraint != "none")
+        .filter(|f| *f == Factor::Size || group.constrained())
         .map(|f| (f, rows.iter().map(|r| value(f, r.0)).collect()))
         .collect();
     let in_model: Vec<&(Factor, Vec<f64>)> = factors
@@ -424,23 +435,19 @@ fn design_matrix(
 
 fn shape(group: &Group, members: &[&Network], stage: Stage) -> ShapeRow {
     let fits: Vec<BulkRadii> = members.iter().filter_map(|n| n.stage(stage)).collect();
-    let rings = fits.iter().filter(|b| b.ring).count();
+    let rings = fits.iter().filter(|b| b.shape == Shape::Ring).count();
     let ratios: Vec<f64> = fits.iter().map(|b| b.inner / b.outer).collect();
-    let expected = match (group.constraint.as_str(), group.init.as_str()) {
-        ("none", _) => None,
-        (_, "normal") => Some("disk"),
-        (_, "orthogonal") => Some("ring"),
+    let init = |kind: InitKind| group.init == kind.name();
+    let expected = match group.constrained() {
+        true if init(InitKind::Normal) => Some(Shape::Disk),
+        true if init(InitKind::Orthogonal) => Some(Shape::Ring),
         _ => None,
     };
     let verdict = match expected {
         None => Verdict::NoClaim,
         Some(_) if fits.is_empty() => Verdict::Untestable,
         Some(e) => {
-            let matching = if e == "ring" {
-                rings
-            } else {
-                fits.len() - rings
-            };
+            let matching = fits.iter().filter(|b| b.shape == e).count();
             Verdict::of(matching as f64 >= SHAPE_MAJORITY * fits.len() as f64)
         }
     };
@@ -490,14 +497,14 @@ fn difference(group: &Group, members: &[&Network], ok: &[&Network], stage: Stage
 }
 
 fn movement(group: &Group, members: &[&Network], radius: Radius) -> MovementRow {
-    let before = before_training(&group.constraint);
+    let before = group.before_training();
     let change = |from: Stage, to: Stage| -> Vec<f64> {
         members
             .iter()
             .filter_map(|n| Some(radius.of(n.stage(to)?) - radius.of(n.stage(from)?)))
             .collect()
     };
-    let constrained = group.constraint != "none";
+    let constrained = group.constrained();
     MovementRow {
         group: group.clone(),
         radius,

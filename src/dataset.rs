@@ -9,6 +9,7 @@ use std::path::Path;
 
 use arrow_array::{Array, Float64Array};
 
+use crate::bulk::Shape;
 use crate::claims::{stage_index, BulkRadii, Network};
 use crate::record::Stage;
 use crate::sink::Table;
@@ -16,6 +17,10 @@ use crate::store::{footer, part_files, scan};
 
 fn optional(a: &Float64Array, i: usize) -> Option<f64> {
     a.is_valid(i).then(|| a.value(i))
+}
+
+fn shape_named(name: &str) -> io::Result<Shape> {
+    Shape::from_name(name).ok_or_else(|| io::Error::other(format!("unknown shape {name:?}")))
 }
 
 fn stage_named(name: &str) -> io::Result<Stage> {
@@ -80,7 +85,7 @@ pub fn networks(root: &Path) -> io::Result<Vec<Network>> {
                 out[k].stages[stage_index(stage_named(stage.value(i))?)] = Some(BulkRadii {
                     outer: outer.value(i),
                     inner: inner.value(i),
-                    ring: shape.value(i) == "ring",
+                    shape: shape_named(shape.value(i))?,
                 });
             }
         }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::bulk::Shape;
 use crate::claims::{assess, Claims, Group, Verdict, INDEPENDENCE_TOLERANCE, SHAPE_MAJORITY};
 use crate::dataset;
 use crate::plot::{draw, load, Figure, Format, PlotError, Plotted, Selection};
@@ -212,7 +213,7 @@ fn shape_table(c: &Claims) -> String {
                 r.networks.to_string(),
                 r.rings.to_string(),
                 radius(r.mean_inner_over_outer),
-                r.expected.unwrap_or("-").to_string(),
+                r.expected.map_or("-", Shape::name).to_string(),
                 r.verdict.name().to_string(),
             ],
         )

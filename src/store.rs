@@ -53,12 +53,12 @@ fn reader(path: &Path) -> io::Result<ParquetRecordBatchReaderBuilder<File>> {
 }
 
 /// One batch of a part file, with typed access to its columns by name.
-pub struct Columns<'a> {
+pub struct BatchColumns<'a> {
     pub batch: &'a RecordBatch,
     path: &'a Path,
 }
 
-impl<'a> Columns<'a> {
+impl<'a> BatchColumns<'a> {
     fn typed<T: 'static>(&self, name: &str) -> io::Result<&'a T> {
         self.batch
             .column_by_name(name)
@@ -91,7 +91,7 @@ impl<'a> Columns<'a> {
 pub fn scan_file(
     path: &Path,
     columns: &[&str],
-    mut each: impl FnMut(&Columns) -> io::Result<()>,
+    mut each: impl FnMut(&BatchColumns) -> io::Result<()>,
 ) -> io::Result<()> {
     let builder = reader(path)?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
@@ -101,7 +101,7 @@ pub fn scan_file(
         .map_err(io::Error::other)?
     {
         let batch = batch.map_err(io::Error::other)?;
-        each(&Columns {
+        each(&BatchColumns {
             batch: &batch,
             path,
         })?;
@@ -114,7 +114,7 @@ pub fn scan(
     root: &Path,
     folder: &str,
     columns: &[&str],
-    mut each: impl FnMut(&Columns) -> io::Result<()>,
+    mut each: impl FnMut(&BatchColumns) -> io::Result<()>,
 ) -> io::Result<()> {
     for path in part_files(root, folder)? {
         scan_file(&path, columns, &mut each)?;
@@ -218,7 +218,7 @@ fn remove_from_file(
         .map_err(io::Error::other)?;
     let mut kept = Vec::new();
     for batch in &batches {
-        let run_ids = Columns { batch, path }.str("run_id")?;
+        let run_ids = BatchColumns { batch, path }.str("run_id")?;
         let keep: BooleanArray = (0..batch.num_rows())
             .map(|i| Some(!ids.contains(run_ids.value(i))))
             .collect();

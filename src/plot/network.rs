@@ -106,7 +106,7 @@ impl NetworkFigure<'_> {
                 stage.name(),
                 b.outer,
                 b.inner,
-                if b.ring { "ring" } else { "disk" }
+                b.shape.name()
             ),
             None => stage.name().to_string(),
         };

@@ -143,7 +143,7 @@ fn radius_line(
     flat_at: &[f64],
 ) -> Option<Line> {
     let trained = |n: &Network| n.stage(Stage::Trained).map(|b| radius.of(b));
-    if factor == Factor::ExcFrac && group.constraint == "none" {
+    if factor == Factor::ExcFrac && !group.constrained() {
         if radius == Radius::Inner {
             return None;
         }
