@@ -5,13 +5,12 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::bulk::Shape;
 use crate::claims::{assess, Claims, Group, Verdict, INDEPENDENCE_TOLERANCE, SHAPE_MAJORITY};
 use crate::dataset;
-use crate::plot::{draw, load, Figure, Format, PlotError, Plotted, Selection};
+use crate::plot::{draw, load, replace_file, Figure, Format, PlotError, Plotted, Selection};
 use crate::stats::Estimate;
 
 /// Writes `root/report.md` (and its figures); returns the report's path.
@@ -22,9 +21,7 @@ pub fn report(root: &Path, format: Format) -> Result<PathBuf, PlotError> {
     let provenance = dataset::provenance(root)?;
     let text = render(root, &claims, &plotted, &provenance);
     let path = root.join("report.md");
-    let tmp = root.join(".report.md.tmp");
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, &path)?;
+    replace_file(&path, &text)?;
     Ok(path)
 }
 

@@ -522,8 +522,8 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Creates the table folders under `root`.
-    /// Table folders are created at their first part, so none is ever empty.
+    /// A writer into `root`, creating its staging folder; table folders are created at their
+    /// first part, so none is ever empty.
     pub fn create(root: &Path, token: String, prov: &Provenance) -> io::Result<PartWriter> {
         fs::create_dir_all(staging_dir(root))?;
         let mut meta = vec![
@@ -551,37 +551,31 @@ impl PartWriter {
 
     /// Writes one part file per table holding `records`.
     pub fn write(&mut self, records: &[RunRecord], prov: &Provenance) -> io::Result<()> {
-        self.seq += 1;
-        for table in Table::COMMIT_ORDER {
-            if table == Table::Weights && records.iter().all(|r| r.networks.is_empty()) {
-                continue;
-            }
-            let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
-            write_atomically(
-                &self.root,
-                table.name(),
-                &name,
-                &batch(table, records, prov),
-                self.props.clone(),
-            )?;
-        }
-        Ok(())
+        let stores_weights = records.iter().any(|r| !r.networks.is_empty());
+        let tables = Table::COMMIT_ORDER
+            .into_iter()
+            .filter(|t| *t != Table::Weights || stores_weights);
+        self.write_part(tables.map(|t| (t.name(), batch(t, records, prov))))
     }
-}
 
-impl PartWriter {
     /// Writes one part file per simulation table holding `sims`.
     pub fn write_simulated(&mut self, sims: &[Simulated]) -> io::Result<()> {
+        self.write_part(
+            SimTable::ALL
+                .map(|t| (t.name(), sim_batch(t, sims)))
+                .into_iter(),
+        )
+    }
+
+    /// Writes the next part file of each `(folder, batch)`, in order.
+    fn write_part(
+        &mut self,
+        tables: impl Iterator<Item = (&'static str, RecordBatch)>,
+    ) -> io::Result<()> {
         self.seq += 1;
-        for table in SimTable::ALL {
-            let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
-            write_atomically(
-                &self.root,
-                table.name(),
-                &name,
-                &sim_batch(table, sims),
-                self.props.clone(),
-            )?;
+        let name = format!("part-{}-{:06}.parquet", self.token, self.seq);
+        for (folder, rows) in tables {
+            write_atomically(&self.root, folder, &name, &rows, self.props.clone())?;
         }
         Ok(())
     }

@@ -242,17 +242,24 @@ impl Output {
         };
         drawn.map_err(|e| io::Error::other(format!("drawing {}: {e}", relative.display())))?;
         fs::rename(&tmp, self.root.join(&relative))?;
-        let data = self.root.join("data");
-        fs::write(data.join(format!(".{name}.csv.tmp")), figure.csv())?;
-        fs::rename(
-            data.join(format!(".{name}.csv.tmp")),
-            data.join(format!("{name}.csv")),
+        replace_file(
+            &self.root.join("data").join(format!("{name}.csv")),
+            &figure.csv(),
         )?;
         Ok(Figure {
             path: relative,
             title: figure.title(),
         })
     }
+}
+
+/// Writes `contents` to `path` through a hidden file beside it and a rename, so a reader never
+/// sees half of it.
+pub(crate) fn replace_file(path: &Path, contents: &str) -> io::Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path)
 }
 
 fn draw_with<DB: DrawingBackend>(backend: DB, figure: &impl Drawable) -> Result<(), String> {
