@@ -17,6 +17,10 @@
 use crate::linalg::{Mat, Real};
 use crate::task::INPUTS;
 
+fn size((rows, cols): (usize, usize)) -> usize {
+    rows * cols
+}
+
 /// The five parameter tensors of an `n`-unit network, stored back to back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params<T> {
@@ -26,6 +30,11 @@ pub struct Params<T> {
 
 /// Names of the five tensors, in storage order.
 pub const TENSORS: [&str; 5] = ["w_in", "w_rec", "b", "w_out", "b_out"];
+
+/// `(rows, cols)` of tensor `k` (in [`TENSORS`] order) of an `n`-unit network.
+pub fn tensor_shape(n: usize, k: usize) -> (usize, usize) {
+    [(INPUTS, n), (n, n), (1, n), (n, 1), (1, 1)][k]
+}
 
 impl<T: Real> Params<T> {
     /// Parameters from their scalars in storage order ([`TENSORS`], each row-major).
@@ -43,7 +52,7 @@ impl<T: Real> Params<T> {
 
     /// Number of scalars of an `n`-unit network: `2N + N^2 + N + N + 1`.
     pub fn len(n: usize) -> usize {
-        INPUTS * n + n * n + 2 * n + 1
+        (0..TENSORS.len()).map(|k| size(tensor_shape(n, k))).sum()
     }
 
     /// The units.
@@ -53,10 +62,11 @@ impl<T: Real> Params<T> {
 
     /// Start offsets of the five tensors and the end.
     fn offsets(&self) -> [usize; 6] {
-        let n = self.n;
-        let w_in = INPUTS * n;
-        let w_rec = w_in + n * n;
-        [0, w_in, w_rec, w_rec + n, w_rec + 2 * n, w_rec + 2 * n + 1]
+        let mut o = [0; 6];
+        for k in 0..TENSORS.len() {
+            o[k + 1] = o[k] + size(tensor_shape(self.n, k));
+        }
+        o
     }
 
     /// Tensor `k` (in [`TENSORS`] order).
@@ -117,11 +127,6 @@ impl<T: Real> Params<T> {
     /// `W_rec` widened to f64, for the eigen-analysis.
     pub fn w_rec_f64(&self) -> Vec<f64> {
         self.w_rec().iter().map(|w| w.f64()).collect()
-    }
-
-    /// Whether every scalar is finite.
-    pub fn is_finite(&self) -> bool {
-        self.data.iter().all(|w| w.is_finite())
     }
 }
 

@@ -26,7 +26,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::dale::SignRule;
 use crate::grid::{RunId, RunSpec};
-use crate::model::{Params, TENSORS};
+use crate::model::{tensor_shape, Params, TENSORS};
 use crate::record::{RunRecord, Simulated, Stage, StageSpectrum};
 
 /// The tables of a sweep's output.
@@ -221,20 +221,18 @@ fn weights_columns(c: &mut Columns, records: &[RunRecord]) {
             })
         })
         .collect();
-    let shape =
-        |k: usize, n: usize| -> (usize, usize) { [(2, n), (n, n), (1, n), (n, 1), (1, 1)][k] };
     c.coordinates(rows.iter().map(|r| r.0));
     c.str("stage", false, rows.iter().map(|r| Some(r.1.name())));
     c.str("tensor", false, rows.iter().map(|r| Some(TENSORS[r.2])));
     c.int(
         "rows",
         false,
-        rows.iter().map(|r| Some(shape(r.2, r.0.n).0 as i64)),
+        rows.iter().map(|r| Some(tensor_shape(r.0.n, r.2).0 as i64)),
     );
     c.int(
         "cols",
         false,
-        rows.iter().map(|r| Some(shape(r.2, r.0.n).1 as i64)),
+        rows.iter().map(|r| Some(tensor_shape(r.0.n, r.2).1 as i64)),
     );
     let n_inh = |s: &RunSpec| {
         SignRule::new(s.constraint, s.n, s.exc_frac)
