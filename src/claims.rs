@@ -102,6 +102,10 @@ impl Group {
     pub fn constrained(&self) -> bool {
         constrained(&self.constraint)
     }
+    /// Whether `n` belongs to this group.
+    pub fn holds(&self, n: &Network) -> bool {
+        n.init == self.init && n.constraint == self.constraint
+    }
     /// The stage its networks have before training: `projected` when constrained, else
     /// `initial` (an unconstrained network is not projected).
     pub fn before_training(&self) -> Stage {

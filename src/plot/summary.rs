@@ -58,16 +58,41 @@ fn points_by_x(rows: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64, f64, us
     points
 }
 
-fn tasks(networks: &[&Network]) -> BTreeSet<String> {
-    networks.iter().map(|n| n.task.clone()).collect()
-}
-
-fn color_of(groups: &[Group], group: &Group) -> usize {
-    groups.iter().position(|g| g == group).unwrap_or(0)
+/// One panel per task; `lines` gives a group's lines from its networks of that task, and each
+/// line takes the group's colour (its index in `groups`).
+fn panels_by_task(
+    networks: &[&Network],
+    groups: &[Group],
+    lines: impl Fn(&Group, &[&Network]) -> Vec<Line>,
+) -> Vec<Panel> {
+    let tasks: BTreeSet<&str> = networks.iter().map(|n| n.task.as_str()).collect();
+    tasks
+        .into_iter()
+        .map(|task| {
+            let mut out = Vec::new();
+            for (color, group) in groups.iter().enumerate() {
+                let members: Vec<&Network> = networks
+                    .iter()
+                    .copied()
+                    .filter(|n| n.task == task && group.holds(n))
+                    .collect();
+                out.extend(
+                    lines(group, &members)
+                        .into_iter()
+                        .map(|l| Line { color, ..l }),
+                );
+            }
+            Panel {
+                title: format!("task {task}"),
+                lines: out,
+            }
+        })
+        .collect()
 }
 
 const RADIUS_KEY: [(&str, bool, bool); 2] =
     [("outer radius", false, true), ("inner radius", true, true)];
+const RADII: [Radius; 2] = [Radius::Outer, Radius::Inner];
 
 fn group_legend(groups: &[Group]) -> Vec<(String, usize)> {
     groups
@@ -78,46 +103,27 @@ fn group_legend(groups: &[Group]) -> Vec<(String, usize)> {
 }
 
 pub(super) fn radius_chart(networks: &[&Network], groups: &[Group], factor: Factor) -> LineChart {
-    let by_size = factor == Factor::Size;
     let flat_at = exc_fracs(networks);
-    let panels = tasks(networks)
-        .into_iter()
-        .map(|task| {
-            let mut lines = Vec::new();
-            for group in groups {
-                let members: Vec<&Network> = networks
-                    .iter()
-                    .copied()
-                    .filter(|n| n.task == task && n.group() == *group)
-                    .collect();
-                for radius in [Radius::Outer, Radius::Inner] {
-                    if let Some(mut line) = radius_line(group, &members, radius, factor, &flat_at) {
-                        line.color = color_of(groups, group);
-                        lines.push(line);
-                    }
-                }
-            }
-            Panel {
-                title: format!("task {task}"),
-                lines,
-            }
-        })
-        .collect();
-    let (name, title, x_desc) = if by_size {
-        (
+    let panels = panels_by_task(networks, groups, |group, members| {
+        RADII
+            .into_iter()
+            .filter_map(|radius| radius_line(group, members, radius, factor, &flat_at))
+            .collect()
+    });
+    let (name, title, x_desc) = match factor {
+        Factor::Size => (
             "radius_vs_n",
             "Trained bulk radius against network size",
             "N",
-        )
-    } else {
-        (
+        ),
+        Factor::ExcFrac => (
             "radius_vs_exc_frac",
             "Trained bulk radius against the excitatory fraction",
             "exc_frac",
-        )
+        ),
     };
     let mut key = RADIUS_KEY.to_vec();
-    if !by_size {
+    if factor == Factor::ExcFrac {
         key.push(("unconstrained outer (flat)", false, false));
     }
     LineChart {
@@ -186,37 +192,22 @@ fn exc_fracs(networks: &[&Network]) -> Vec<f64> {
 }
 
 pub(super) fn stage_chart(networks: &[&Network], groups: &[Group]) -> LineChart {
-    let panels = tasks(networks)
-        .into_iter()
-        .map(|task| {
-            let mut lines = Vec::new();
-            for group in groups {
-                for radius in [Radius::Outer, Radius::Inner] {
-                    let points = points_by_x(
-                        networks
-                            .iter()
-                            .filter(|n| n.task == task && n.group() == *group)
-                            .flat_map(|n| {
-                                Stage::ALL.iter().filter_map(move |&s| {
-                                    Some((stage_index(s) as f64, radius.of(n.stage(s)?)))
-                                })
-                            }),
-                    );
-                    lines.push(Line {
-                        label: format!("{} {}", group.label(), radius.name()),
-                        color: color_of(groups, group),
-                        dashed: radius == Radius::Inner,
-                        markers: true,
-                        points,
-                    });
-                }
-            }
-            Panel {
-                title: format!("task {task}"),
-                lines,
-            }
-        })
-        .collect();
+    let panels = panels_by_task(networks, groups, |group, members| {
+        RADII
+            .into_iter()
+            .map(|radius| Line {
+                label: format!("{} {}", group.label(), radius.name()),
+                color: 0,
+                dashed: radius == Radius::Inner,
+                markers: true,
+                points: points_by_x(members.iter().flat_map(|n| {
+                    Stage::ALL
+                        .iter()
+                        .filter_map(move |&s| Some((stage_index(s) as f64, radius.of(n.stage(s)?))))
+                })),
+            })
+            .collect()
+    });
     LineChart {
         name: "radius_by_stage",
         legend: group_legend(groups),
@@ -234,37 +225,22 @@ pub(super) fn loss_chart(
     groups: &[Group],
     losses: &HashMap<String, Vec<f64>>,
 ) -> LineChart {
-    let panels = tasks(networks)
-        .into_iter()
-        .map(|task| {
-            let lines = groups
-                .iter()
-                .map(|group| {
-                    let curves = networks
-                        .iter()
-                        .filter(|n| n.task == task && n.group() == *group)
-                        .filter_map(|n| losses.get(&n.run_id));
-                    let points = points_by_x(curves.flat_map(|c| {
-                        c.iter()
-                            .enumerate()
-                            .map(|(k, l)| ((k + 1) as f64, l.log10()))
-                    }));
-                    Line {
-                        label: group.label(),
-                        color: color_of(groups, group),
-                        dashed: false,
-                        // A single epoch is a point, invisible as a line.
-                        markers: points.len() < 2,
-                        points,
-                    }
-                })
-                .collect();
-            Panel {
-                title: format!("task {task}"),
-                lines,
-            }
-        })
-        .collect();
+    let panels = panels_by_task(networks, groups, |group, members| {
+        let curves = members.iter().filter_map(|n| losses.get(&n.run_id));
+        let points = points_by_x(curves.flat_map(|c| {
+            c.iter()
+                .enumerate()
+                .map(|(k, l)| ((k + 1) as f64, l.log10()))
+        }));
+        vec![Line {
+            label: group.label(),
+            color: 0,
+            dashed: false,
+            // A single epoch is a point, invisible as a line.
+            markers: points.len() < 2,
+            points,
+        }]
+    });
     LineChart {
         name: "loss",
         legend: group_legend(groups),
